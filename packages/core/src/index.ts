@@ -1,1 +1,35 @@
-export const VERSION = '0.1.0';
+/**
+ * Strom: stream processing for TypeScript on Kafka, in the style of Faust.
+ *
+ * @example
+ * import { App, z } from '@strom/core'
+ * const app = new App({ id: 'hello', broker: 'localhost:9092' })
+ * const greetings = app.topic('greetings', { value: z.object({ name: z.string() }) })
+ * app.agent(greetings, async (stream) => {
+ *   for await (const g of stream) console.log(`hello ${g.name}`)
+ * })
+ * app.main()
+ */
+export { z } from 'zod';
+export type { AgentErrorPolicy, AgentFn, AgentOptions, Sink } from './agents/agent.js';
+export { Agent } from './agents/agent.js';
+export type { AgentSource } from './app/app.js';
+export { App, constructedApps, setCliLoading } from './app/app.js';
+export type { AppOptions, AppSettings } from './app/settings.js';
+export { appSettingsSchema, parseBrokers } from './app/settings.js';
+export type { Codec, CodecName, CodecSpec } from './codecs/codecs.js';
+export { jsonCodec, rawCodec, resolveCodec, stringCodec } from './codecs/codecs.js';
+export type { StromErrorCode } from './errors/errors.js';
+export { ConfigError, DecodeError, describeError, isStromError, StromError } from './errors/errors.js';
+export type { Logger, LogLevel } from './logging/logger.js';
+export { createLogger, LOG_LEVELS } from './logging/logger.js';
+export type { EventInfo } from './streams/event.js';
+export type { Branches, BranchSpec, TakeOptions } from './streams/stream.js';
+export { Stream } from './streams/stream.js';
+export type { Decoded, SendOptions, TopicOptions } from './topics/topic.js';
+export { deadLetterTopicName, Topic } from './topics/topic.js';
+export type { ConnectionOptions } from './transport/kafkajs-client.js';
+export type { Headers } from './transport/types.js';
+export { DEAD_LETTER_HEADERS } from './worker/dead-letters.js';
+export type { WorkerDescription, WorkerState } from './worker/worker.js';
+export { Worker } from './worker/worker.js';

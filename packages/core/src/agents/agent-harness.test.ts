@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import { App, z } from '../index.js';
+import { testAgent } from '../testing/index.js';
+
+const Ride = z.object({ vendorId: z.number().int(), total_amount: z.number() });
+
+function makeApp() {
+  return new App({ id: `test-${Math.random().toString(36).slice(2)}`, logLevel: 'silent' });
+}
+
+describe('agents on the in-memory harness', () => {
+  it('gives agent code typed values and records what a generator yields to its sink', async () => {
+    const app = makeApp();
+    const rides = app.topic('rides', { value: Ride });
+    const totals = app.topic<unknown, number>('totals');
+    const agent = app.agent(
+      rides,
+      async function* (stream) {
+        for await (const ride of stream) yield ride.total_amount * 2;
+      },
+      { sink: [totals] },
+    );
+    const harness = await testAgent(agent);
+    await harness.send({ vendorId: 1, total_amount: 10 }, { key: { vendorId: 1 } });
+    await harness.send({ vendorId: 2, total_amount: 2.5 });
+    expect(harness.yielded).toEqual([20, 5]);
+    expect(harness.sentTo(totals)).toEqual([20, 5]);
+    expect(harness.sent[0]?.key).toEqual({ vendorId: 1 });
+    await harness.stop();
+  });
+
+  it('dead-letters invalid JSON and schema violations, and keeps processing the good records', async () => {
+    const app = makeApp();
+    const rides = app.topic('rides', { value: Ride });
+    const seen: number[] = [];
+    const agent = app.agent(rides, async (stream) => {
+      for await (const ride of stream) seen.push(ride.vendorId);
+    });
+    const harness = await testAgent(agent);
+    await harness.send({ vendorId: 1, total_amount: 1 });
+    await harness.sendBytes('{not json');
+    await harness.sendBytes(JSON.stringify({ vendorId: 'x', total_amount: 1 }));
+    await harness.send({ vendorId: 2, total_amount: 1 });
+    expect(seen).toEqual([1, 2]);
+    expect(harness.deadLetters.map((d) => d.reason)).toEqual([
+      expect.stringContaining('value could not be decoded as json'),
+      expect.stringContaining('vendorId'),
+    ]);
+    await harness.stop();
+  });
+
+  it('dead-letters the event an agent throws on and restarts the agent for the next one', async () => {
+    const app = makeApp();
+    const numbers = app.topic<unknown, number>('numbers');
+    const seen: number[] = [];
+    const agent = app.agent(numbers, async (stream) => {
+      for await (const n of stream) {
+        if (n === 13) throw new Error('unlucky');
+        seen.push(n);
+      }
+    });
+    const harness = await testAgent(agent);
+    for (const n of [1, 13, 2]) await harness.send(n);
+    expect(seen).toEqual([1, 2]);
+    expect(harness.deadLetters).toEqual([
+      expect.objectContaining({ topic: 'numbers', offset: '1', reason: expect.stringContaining('unlucky') }),
+    ]);
+    await harness.stop();
+  });
+
+  it('stops the run under onError: stop', async () => {
+    const app = makeApp();
+    const numbers = app.topic<unknown, number>('numbers');
+    const agent = app.agent(
+      numbers,
+      async (stream) => {
+        for await (const n of stream) if (n < 0) throw new Error('negative');
+      },
+      { onError: 'stop' },
+    );
+    const harness = await testAgent(agent);
+    await harness.send(1);
+    await expect(harness.send(-1)).rejects.toThrow('negative');
+    expect(harness.deadLetters).toEqual([]);
+  });
+
+  it('runs filter, map, enumerate, items and events in order', async () => {
+    const app = makeApp();
+    const numbers = app.topic<string, number>('numbers');
+    const out: unknown[] = [];
+    const agent = app.agent(numbers, async (stream) => {
+      const evens = stream.filter((n) => n % 2 === 0).map(async (n) => n * 10);
+      for await (const [i, event] of evens.events().enumerate())
+        out.push([i, event.key, event.value, event.offset]);
+    });
+    const harness = await testAgent(agent);
+    for (const n of [1, 2, 3, 4]) await harness.send(n, { key: `k${n}` });
+    expect(out).toEqual([
+      [0, 'k2', 20, '1'],
+      [1, 'k4', 40, '3'],
+    ]);
+    await harness.stop();
+  });
+
+  it('groupBy re-keys through the repartition topic and continues from it', async () => {
+    const app = makeApp();
+    const rides = app.topic('rides', { value: Ride });
+    const keys: unknown[] = [];
+    const agent = app.agent(rides, async (stream) => {
+      for await (const [key, ride] of stream.groupBy((r) => r.vendorId, { name: 'vendorId' }).items()) {
+        keys.push([key, ride.total_amount]);
+      }
+    });
+    const harness = await testAgent(agent, { partitions: 4 });
+    await harness.send({ vendorId: 7, total_amount: 1 });
+    await harness.send({ vendorId: 8, total_amount: 2 });
+    expect(keys).toEqual([
+      [7, 1],
+      [8, 2],
+    ]);
+    const repartition = harness.sent.filter((r) => r.topic === `${app.id}-vendorId-repartition`);
+    expect(repartition.map((r) => r.key)).toEqual([7, 8]);
+    await harness.stop();
+  });
+
+  it('branches each event to exactly one branch, topics and sub-streams alike', async () => {
+    const app = makeApp();
+    const rides = app.topic('rides', { value: Ride });
+    const high = app.topic('high');
+    const mid: number[] = [];
+    const agent = app.agent(rides, async (stream) => {
+      const { mid: midStream, low } = stream.branch({
+        high: { when: (r) => r.total_amount >= 40, to: high },
+        mid: { when: (r) => r.total_amount >= 20 },
+        low: {},
+      });
+      await Promise.all([
+        (async () => {
+          for await (const r of midStream) mid.push(r.total_amount);
+        })(),
+        low.echo('low').drain(),
+      ]);
+    });
+    const harness = await testAgent(agent);
+    for (const total of [50, 25, 5, 40, 19.99]) await harness.send({ vendorId: 1, total_amount: total });
+    expect(harness.sentTo<{ total_amount: number }>(high).map((r) => r.total_amount)).toEqual([50, 40]);
+    expect(mid).toEqual([25]);
+    expect(harness.sentTo<{ total_amount: number }>('low').map((r) => r.total_amount)).toEqual([5, 19.99]);
+    await harness.stop();
+  });
+
+  it('take batches values, yielding a short batch after withinMs', async () => {
+    const app = makeApp();
+    const numbers = app.topic<unknown, number>('numbers');
+    const batches: number[][] = [];
+    const agent = app.agent(numbers, async (stream) => {
+      for await (const batch of stream.take(3, { withinMs: 50 })) batches.push(batch);
+    });
+    const harness = await testAgent(agent);
+    const sends = [1, 2, 3, 4].map((n) => harness.sendBytes(JSON.stringify(n)));
+    await Promise.all(sends);
+    expect(batches).toEqual([[1, 2, 3], [4]]);
+    await harness.stop();
+  });
+
+  it('stops on a branching without exactly one default branch at the end, instead of restarting', async () => {
+    const app = makeApp();
+    const numbers = app.topic<unknown, number>('numbers');
+    const agent = app.agent(numbers, async (stream) => {
+      stream.branch({ big: { when: (n) => n > 1 }, small: { when: (n) => n <= 1 } });
+    });
+    const harness = await testAgent(agent);
+    await expect(harness.send(1)).rejects.toThrow('exactly one default branch');
+  });
+});

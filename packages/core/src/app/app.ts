@@ -1,0 +1,189 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Agent, type AgentFn, type AgentOptions } from '../agents/agent.js';
+import { ConfigError } from '../errors/errors.js';
+import { createLogger, type Logger, type LogLevel } from '../logging/logger.js';
+import type { Stream } from '../streams/stream.js';
+import type { Topic, TopicOptions } from '../topics/topic.js';
+import { createKafkaJsClient } from '../transport/kafkajs-client.js';
+import type { KafkaClient } from '../transport/types.js';
+import { Worker } from '../worker/worker.js';
+import { AppContext } from './context.js';
+import { type AppOptions, type AppSettings, resolveSettings } from './settings.js';
+
+/** Set by the `strom` CLI while it imports an app file, so that file's `app.main()` does nothing. */
+const CLI_LOADING = Symbol.for('strom.cli.loading');
+/** Every App constructed in this process, for the CLI to find the one an app file made. */
+const APPS = Symbol.for('strom.apps');
+
+type Registry = { [CLI_LOADING]?: boolean; [APPS]?: App[] };
+
+export type AgentSource<K, V> = Topic<K, V> | ReadonlyArray<Topic<K, V>> | string;
+
+type AgentMethod<This, V, K, Out> = (
+  this: This,
+  stream: Stream<V, K>,
+) => Promise<void> | void | AsyncIterable<Out>;
+
+/**
+ * A Strom application: its topics, agents and settings. Construction does no I/O; a worker
+ * (`app.createWorker()`, `strom worker`, or `app.main()` + `tsx app.ts worker`) runs it.
+ *
+ * @example
+ * export const app = new App({ id: 'rides', broker: 'localhost:9092' })
+ * const rides = app.topic('rides', { value: Ride })
+ * app.agent(rides, async (stream) => { for await (const ride of stream) console.log(ride) })
+ * app.main()
+ */
+export class App {
+  readonly id: string;
+  readonly settings: AppSettings;
+  readonly log: Logger;
+  /** @internal shared with topics, agents, workers and the test harness */
+  readonly context: AppContext;
+  private readonly agentList: Agent[] = [];
+  private kafkaClient: KafkaClient | undefined;
+
+  constructor(options: AppOptions) {
+    this.settings = resolveSettings(options);
+    this.id = this.settings.id;
+    this.log = this.settings.logger ?? createLogger({ name: this.id, level: this.settings.logLevel });
+    this.context = new AppContext(this.settings, this.log, () => this.client());
+    const registry = globalThis as Registry;
+    (registry[APPS] ??= []).push(this);
+  }
+
+  /** Declares a topic; the zod schemas type what agents receive. */
+  topic<K = unknown, V = unknown>(name: string, options: TopicOptions<K, V> = {}): Topic<K, V> {
+    return this.context.declare(name, options);
+  }
+
+  /**
+   * Declares an agent over `source` (a topic, several topics, or a topic name).
+   * Without `fn` it returns a method decorator (TS 5 standard decorators) doing the same.
+   *
+   * @example
+   * app.agent(rides, async function* (stream) { for await (const r of stream) yield r.total_amount }, { sink: [totals] })
+   */
+  agent<K, V, Out = unknown>(
+    source: AgentSource<K, V>,
+    fn: AgentFn<V, K, Out>,
+    options?: AgentOptions<Out>,
+  ): Agent<V, K, Out>;
+  agent<K, V, Out = unknown>(
+    source: AgentSource<K, V>,
+    options?: AgentOptions<Out>,
+  ): <This>(method: AgentMethod<This, V, K, Out>, context: ClassMethodDecoratorContext<This>) => void;
+  agent<K, V, Out = unknown>(
+    source: AgentSource<K, V>,
+    fnOrOptions?: AgentFn<V, K, Out> | AgentOptions<Out>,
+    maybeOptions?: AgentOptions<Out>,
+  ) {
+    const topics = this.resolveSource(source);
+    if (typeof fnOrOptions === 'function') {
+      const name = maybeOptions?.name ?? (fnOrOptions.name || `agent${this.agentList.length + 1}`);
+      return this.addAgent(
+        new Agent<V, K, Out>(topics, fnOrOptions, { ...maybeOptions, name }, this.context),
+      );
+    }
+    const options = fnOrOptions ?? {};
+    return <This>(method: AgentMethod<This, V, K, Out>, context: ClassMethodDecoratorContext<This>) => {
+      let self: This | undefined;
+      context.addInitializer(function (this: This) {
+        self = this;
+      });
+      const name = options.name ?? String(context.name);
+      const fn: AgentFn<V, K, Out> = (stream) => method.call(self as This, stream);
+      this.addAgent(new Agent<V, K, Out>(topics, fn, { ...options, name }, this.context));
+    };
+  }
+
+  get agents(): readonly Agent[] {
+    return this.agentList;
+  }
+
+  /** Every topic the app declared so far (derived topics appear once a worker started the agents). */
+  topics(): Topic[] {
+    return this.context.allTopics();
+  }
+
+  /** A worker for this app; `await worker.start()` joins the group. */
+  createWorker(options: { logLevel?: LogLevel } = {}): Worker {
+    if (options.logLevel) this.log.level = options.logLevel;
+    return new Worker({
+      context: this.context,
+      agents: this.agentList,
+      client: this.client(),
+      log: this.log,
+    });
+  }
+
+  /** Waits until records sent outside a worker (scripts, producers) are acknowledged. */
+  async flush(): Promise<void> {
+    await this.context.sender().flush();
+  }
+
+  /** Flushes and closes the producer used outside a worker. */
+  async stop(): Promise<void> {
+    await this.context.closeStandalone();
+  }
+
+  /** The Kafka client factory (kafkajs), created on first use. */
+  client(): KafkaClient {
+    this.kafkaClient ??= createKafkaJsClient(
+      { clientId: this.id, ...this.settings.kafka, brokers: this.settings.brokers },
+      this.log,
+    );
+    return this.kafkaClient;
+  }
+
+  /**
+   * Runs the `strom` command line for this app: `tsx app.ts worker`, `tsx app.ts send ...`.
+   * Does nothing while the `strom` CLI itself imports the file. Needs `@strom/cli` installed.
+   */
+  main(argv: string[] = process.argv.slice(2)): void {
+    if ((globalThis as Registry)[CLI_LOADING]) return;
+    void runCliFor(this, argv);
+  }
+
+  private addAgent<V, K, Out>(agent: Agent<V, K, Out>): Agent<V, K, Out> {
+    if (this.agentList.some((a) => a.name === agent.name)) {
+      throw new ConfigError(`two agents are named "${agent.name}": give one a { name }`);
+    }
+    this.agentList.push(agent as unknown as Agent);
+    return agent;
+  }
+
+  private resolveSource<K, V>(source: AgentSource<K, V>): Array<Topic<K, V>> {
+    if (typeof source === 'string') return [this.context.named(source) as Topic<K, V>];
+    return Array.isArray(source) ? [...source] : [source as Topic<K, V>];
+  }
+}
+
+/** Apps constructed in this process (the CLI picks the one an app file created). */
+export function constructedApps(): readonly App[] {
+  return (globalThis as Registry)[APPS] ?? [];
+}
+
+/** Marks that the CLI is importing an app file (its `app.main()` must not run). */
+export function setCliLoading(loading: boolean): void {
+  (globalThis as Registry)[CLI_LOADING] = loading;
+}
+
+interface CliModule {
+  runCli(argv: string[], options: { app: App }): Promise<number>;
+}
+
+async function runCliFor(app: App, argv: string[]): Promise<void> {
+  let cli: CliModule;
+  try {
+    // resolved from the app's own file: @strom/cli is the app's dependency, not core's
+    const require = createRequire(pathToFileURL(process.argv[1] ?? `${process.cwd()}/`));
+    cli = (await import(pathToFileURL(require.resolve('@strom/cli')).href)) as CliModule;
+  } catch (error) {
+    console.error(`app.main() needs @strom/cli: install it next to @strom/core (${String(error)})`);
+    process.exitCode = 2;
+    return;
+  }
+  process.exitCode = await cli.runCli(argv, { app });
+}

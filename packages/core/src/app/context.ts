@@ -1,0 +1,122 @@
+import type { CodecSpec } from '../codecs/codecs.js';
+import { ConfigError } from '../errors/errors.js';
+import type { Logger } from '../logging/logger.js';
+import { BufferedProducer, type RecordSender } from '../producer/buffered-producer.js';
+import { Topic, type TopicHost, type TopicOptions } from '../topics/topic.js';
+import type { KafkaClient, ProducerClient } from '../transport/types.js';
+import type { AppSettings } from './settings.js';
+
+/**
+ * The parts of an app that topics, agents, workers and the test harness share: the topic
+ * registry, the logger, and the slot for whoever currently sends records (a worker's
+ * producer, the test harness, or a standalone producer for scripts).
+ */
+export class AppContext implements TopicHost {
+  readonly appId: string;
+  readonly defaults: TopicHost['defaults'];
+  private readonly topics = new Map<string, Topic>();
+  /** Repartition topic name -> the topics whose partition count it copies. */
+  private readonly derivedFrom = new Map<string, readonly Topic[]>();
+  private activeSender: RecordSender | undefined;
+  private standalone:
+    | { producer: BufferedProducer; client: ProducerClient; connected: Promise<void> }
+    | undefined;
+
+  constructor(
+    readonly settings: AppSettings,
+    readonly log: Logger,
+    readonly client: () => KafkaClient,
+  ) {
+    this.appId = settings.id;
+    this.defaults = {
+      keyCodec: settings.keyCodec as CodecSpec,
+      valueCodec: settings.valueCodec as CodecSpec,
+      partitions: settings.topicPartitions,
+      replicationFactor: settings.topicReplicationFactor,
+    };
+  }
+
+  declare<K, V>(name: string, options: TopicOptions<K, V> & { internal?: boolean } = {}): Topic<K, V> {
+    if (!name || /[^A-Za-z0-9._-]/.test(name)) {
+      throw new ConfigError(`topic "${name}": use letters, digits, ".", "_" and "-"`);
+    }
+    if (this.topics.has(name))
+      throw new ConfigError(`topic "${name}" is declared twice; declare it once and share it`);
+    const topic = new Topic<K, V>(this, name, options);
+    this.topics.set(name, topic as Topic);
+    return topic;
+  }
+
+  /** The declared topic, or a new one with the app's defaults. */
+  named(name: string): Topic {
+    return this.topics.get(name) ?? this.declare(name);
+  }
+
+  repartition(name: string, sources: readonly Topic[]): Topic {
+    const topicName = `${this.appId}-${name}-repartition`;
+    const existing = this.topics.get(topicName);
+    if (existing) return existing;
+    const topic = this.declare(topicName, { internal: true, keyCodec: 'json', valueCodec: 'json' });
+    this.derivedFrom.set(topicName, sources);
+    return topic;
+  }
+
+  /** The topics whose partition count `topic` copies, if it is derived. */
+  sourcesOf(topic: Topic): readonly Topic[] | undefined {
+    return this.derivedFrom.get(topic.name);
+  }
+
+  allTopics(): Topic[] {
+    return [...this.topics.values()];
+  }
+
+  /** Who sends records now: the running worker or harness, else a producer of our own. */
+  sender(): RecordSender {
+    return this.activeSender ?? this.standaloneSender();
+  }
+
+  /** Installs the sender of a worker or test harness; returns a function that uninstalls it. */
+  useSender(sender: RecordSender): () => void {
+    const previous = this.activeSender;
+    this.activeSender = sender;
+    return () => {
+      this.activeSender = previous;
+    };
+  }
+
+  /** Flushes and closes the producer used outside a worker, if one was started. */
+  async closeStandalone(): Promise<void> {
+    const standalone = this.standalone;
+    if (!standalone) return;
+    this.standalone = undefined;
+    try {
+      await standalone.producer.flush();
+    } finally {
+      await standalone.connected.then(() => standalone.client.disconnect()).catch(() => undefined);
+    }
+  }
+
+  private standaloneSender(): BufferedProducer {
+    if (this.standalone) return this.standalone.producer;
+    const client = this.client().producer({ acks: this.settings.acks, idempotent: false });
+    const connected = client.connect();
+    // the first send waits for the connection; later ones find it resolved
+    const lazyClient: ProducerClient = {
+      connect: () => connected,
+      disconnect: () => client.disconnect(),
+      send: async (records) => {
+        await connected;
+        await client.send(records);
+      },
+    };
+    connected.catch(() => undefined);
+    const producer = new BufferedProducer({
+      client: lazyClient,
+      lingerMs: this.settings.producerLingerMs,
+      maxBatchRecords: this.settings.producerMaxBatchRecords,
+      maxInflightRecords: this.settings.producerMaxInflightRecords,
+    });
+    this.standalone = { producer, client, connected };
+    return producer;
+  }
+}

@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import type { CodecSpec } from '../codecs/codecs.js';
+import { ConfigError } from '../errors/errors.js';
+import { LOG_LEVELS, type Logger, type LogLevel } from '../logging/logger.js';
+import type { ConnectionOptions } from '../transport/kafkajs-client.js';
+
+const codecSpec = z.custom<CodecSpec>(
+  (v) =>
+    v === 'json' || v === 'string' || v === 'raw' || (typeof v === 'object' && v !== null && 'decode' in v),
+  { message: 'a codec is "json", "string", "raw" or an object with encode/decode' },
+);
+
+/**
+ * Every App setting, its default and what it means: the single source for docs and checks.
+ * Durations are milliseconds (`...Ms`).
+ */
+export const appSettingsSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9._-]+$/,
+        'use letters, digits, ".", "_" and "-" (it names topics and the consumer group)',
+      )
+      .describe('Application id: the consumer group, and the prefix of internal topics.'),
+    broker: z
+      .union([z.string(), z.array(z.string())])
+      .default('localhost:9092')
+      .describe('Bootstrap brokers: "host:port", a list, or "kafka://h1:9092;kafka://h2:9092" as in Faust.'),
+    kafka: z
+      .custom<Partial<Omit<ConnectionOptions, 'brokers'>>>((v) => typeof v === 'object' && v !== null)
+      .default({})
+      .describe('kafkajs client options passed through: ssl, sasl, clientId, connectionTimeout, retry, ...'),
+    topicPartitions: z.number().int().positive().default(8).describe('Partitions of topics Strom creates.'),
+    topicReplicationFactor: z
+      .number()
+      .int()
+      .positive()
+      .default(1)
+      .describe('Replication factor of topics Strom creates.'),
+    keyCodec: codecSpec.default('json').describe('Default key codec of topics.'),
+    valueCodec: codecSpec.default('json').describe('Default value codec of topics.'),
+    autoOffsetReset: z
+      .enum(['earliest', 'latest'])
+      .default('earliest')
+      .describe('Where a new consumer group starts reading.'),
+    sessionTimeoutMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(10_000)
+      .describe('Consumer group session timeout: how fast a dead worker is noticed.'),
+    heartbeatIntervalMs: z.number().int().positive().default(3000).describe('Consumer heartbeat interval.'),
+    maxBytesPerPartition: z
+      .number()
+      .int()
+      .positive()
+      .default(1_048_576)
+      .describe('Most bytes fetched per partition and request: the size of a batch.'),
+    partitionsConsumedConcurrently: z
+      .number()
+      .int()
+      .positive()
+      .default(4)
+      .describe('Partitions whose batches are handed to agents at the same time.'),
+    producerLingerMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(5)
+      .describe('How long a sent record waits for company.'),
+    producerMaxBatchRecords: z
+      .number()
+      .int()
+      .positive()
+      .default(10_000)
+      .describe('Records per produce request.'),
+    producerMaxInflightRecords: z
+      .number()
+      .int()
+      .positive()
+      .default(200_000)
+      .describe('Unacknowledged records above which send() waits (backpressure).'),
+    acks: z
+      .union([z.literal(-1), z.literal(0), z.literal(1)])
+      .default(-1)
+      .describe('Producer acks: -1 waits for all in-sync replicas.'),
+    shutdownTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(4000)
+      .describe(
+        'On SIGTERM, how long in-flight events may take before the worker commits what finished and leaves.',
+      ),
+    logLevel: z
+      .enum(LOG_LEVELS as [LogLevel, ...LogLevel[]])
+      .optional()
+      .describe('Log level; default STROM_LOG_LEVEL or "info".'),
+    logger: z
+      .custom<Logger>((v) => typeof v === 'object' && v !== null && 'child' in v)
+      .optional()
+      .describe('A pino logger to use instead of Strom creating one.'),
+  })
+  .superRefine((s, ctx) => {
+    if (s.heartbeatIntervalMs >= s.sessionTimeoutMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['heartbeatIntervalMs'],
+        message: 'heartbeatIntervalMs must be below sessionTimeoutMs (about a third of it)',
+      });
+    }
+  });
+
+/** What users write: every field but `id` optional. */
+export type AppOptions = z.input<typeof appSettingsSchema>;
+/** What Strom reads: defaults applied. */
+export type AppSettings = z.output<typeof appSettingsSchema> & { brokers: string[] };
+
+/** `kafka://h1:9092;kafka://h2:9092`, `h1:9092,h2:9092` or a list -> `['h1:9092', 'h2:9092']`. */
+export function parseBrokers(broker: string | string[]): string[] {
+  const parts = (Array.isArray(broker) ? broker : broker.split(/[;,]/))
+    .map((b) => b.trim().replace(/^kafka:\/\//, ''))
+    .filter((b) => b.length > 0);
+  for (const b of parts) {
+    if (!/^[^:\s]+:\d+$/.test(b))
+      throw new ConfigError(`broker "${b}" is not host:port (e.g. localhost:9092)`);
+  }
+  if (parts.length === 0) throw new ConfigError('broker is empty: give host:port, e.g. localhost:9092');
+  return parts;
+}
+
+export function resolveSettings(options: AppOptions): AppSettings {
+  const result = appSettingsSchema.safeParse(options);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const where = issue.path.length ? issue.path.join('.') : 'options';
+    throw new ConfigError(`App ${where}: ${issue.message}`);
+  }
+  return { ...result.data, brokers: parseBrokers(result.data.broker) };
+}

@@ -1,0 +1,69 @@
+/**
+ * Every error Strom throws on purpose is a {@link StromError}: it has a stable `code` and,
+ * where it concerns a record, the Kafka coordinates. Check with {@link isStromError}, which
+ * survives two copies of the package in one process (unlike `instanceof`).
+ */
+const STROM_ERROR = Symbol.for('strom.error');
+
+export type StromErrorCode =
+  | 'CONFIG'
+  | 'DECODE'
+  | 'ENCODE'
+  | 'TOPIC'
+  | 'AGENT'
+  | 'BROKER'
+  | 'NOT_RUNNING'
+  | 'USAGE';
+
+export interface RecordCoordinates {
+  topic?: string;
+  partition?: number;
+  offset?: string;
+}
+
+export class StromError extends Error {
+  readonly [STROM_ERROR] = true;
+  readonly code: StromErrorCode;
+  readonly topic: string | undefined;
+  readonly partition: number | undefined;
+  readonly offset: string | undefined;
+
+  constructor(code: StromErrorCode, message: string, options: RecordCoordinates & { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'StromError';
+    this.code = code;
+    this.topic = options.topic;
+    this.partition = options.partition;
+    this.offset = options.offset;
+  }
+}
+
+/** Bad settings or arguments: the message says what to change. */
+export class ConfigError extends StromError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('CONFIG', message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+/** A record whose key or value could not be decoded or failed its schema. */
+export class DecodeError extends StromError {
+  constructor(message: string, options: RecordCoordinates & { cause?: unknown } = {}) {
+    super('DECODE', message, options);
+    this.name = 'DecodeError';
+  }
+}
+
+export function isStromError(error: unknown): error is StromError {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { [STROM_ERROR]?: unknown })[STROM_ERROR] === true
+  );
+}
+
+/** One line for logs and dead-letter headers, whatever was thrown. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

@@ -1,0 +1,80 @@
+import type { OutRecord, ProducerClient } from '../transport/types.js';
+
+export interface RecordSender {
+  /**
+   * Queues a record. Returns nothing when there is room, or a promise to await when too
+   * many records are in flight (backpressure). Delivery is confirmed by {@link flush}.
+   */
+  send(record: OutRecord): void | Promise<void>;
+  /** Resolves when every record queued before the call is acknowledged; rejects if one failed. */
+  flush(): Promise<void>;
+}
+
+export interface BufferedProducerOptions {
+  client: ProducerClient;
+  /** How long a record may wait for others to share its request. */
+  lingerMs: number;
+  /** Records per produce request. */
+  maxBatchRecords: number;
+  /** Queued + unacknowledged records above which `send` asks the caller to wait. */
+  maxInflightRecords: number;
+}
+
+/**
+ * Batches records into few produce requests, so agents never await the broker per message
+ * (DESIGN: no per-message await on I/O). The worker calls `flush()` before it commits offsets.
+ */
+export class BufferedProducer implements RecordSender {
+  private buffer: OutRecord[] = [];
+  private readonly inflight = new Set<Promise<void>>();
+  private inflightRecords = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private failure: unknown;
+
+  constructor(private readonly options: BufferedProducerOptions) {}
+
+  send(record: OutRecord): void | Promise<void> {
+    this.buffer.push(record);
+    if (this.buffer.length >= this.options.maxBatchRecords) this.sendBuffer();
+    else if (this.timer === undefined)
+      this.timer = setTimeout(() => this.sendBuffer(), this.options.lingerMs);
+    if (this.inflightRecords + this.buffer.length > this.options.maxInflightRecords) return this.flush();
+  }
+
+  async flush(): Promise<void> {
+    this.sendBuffer();
+    if (this.inflight.size > 0) await Promise.all(this.inflight);
+    if (this.failure !== undefined) {
+      const failure = this.failure;
+      this.failure = undefined;
+      throw failure;
+    }
+  }
+
+  /** Records queued or awaiting acknowledgement. */
+  get pending(): number {
+    return this.inflightRecords + this.buffer.length;
+  }
+
+  private sendBuffer(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.buffer.length === 0) return;
+    const records = this.buffer;
+    this.buffer = [];
+    this.inflightRecords += records.length;
+    const request = this.options.client.send(records).then(
+      () => undefined,
+      (error: unknown) => {
+        this.failure ??= error;
+      },
+    );
+    const tracked = request.finally(() => {
+      this.inflight.delete(tracked);
+      this.inflightRecords -= records.length;
+    });
+    this.inflight.add(tracked);
+  }
+}

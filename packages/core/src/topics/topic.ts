@@ -1,0 +1,178 @@
+import type { ZodType } from 'zod';
+import { z } from 'zod';
+import { type Codec, type CodecSpec, resolveCodec } from '../codecs/codecs.js';
+import { describeError } from '../errors/errors.js';
+import type { RecordSender } from '../producer/buffered-producer.js';
+import type { Headers, InboundMessage } from '../transport/types.js';
+
+/** Options of `app.topic(name, options)`. Schemas give agents typed values with no casts. */
+export interface TopicOptions<K, V> {
+  /** zod schema of the key; without it keys are whatever the key codec decodes. */
+  key?: ZodType<K>;
+  /** zod schema of the value; a value that fails it goes to the dead-letter topic. */
+  value?: ZodType<V>;
+  /** Key codec; default: the app's `keyCodec` (json). */
+  keyCodec?: CodecSpec;
+  /** Value codec; default: the app's `valueCodec` (json). */
+  valueCodec?: CodecSpec;
+  /** Partitions when Strom creates the topic; default: the app's `topicPartitions`. */
+  partitions?: number;
+  /** Replication factor when Strom creates the topic; default: the app's `topicReplicationFactor`. */
+  replicationFactor?: number;
+  /** Topic configs when Strom creates the topic, e.g. `{ 'cleanup.policy': 'compact' }`. */
+  config?: Record<string, string>;
+  /** Where records that fail to decode go; default `<appId>-<topic>-dlq`. */
+  deadLetterTopic?: string;
+  /** Skip schema validation (trusted internal topics); the schema still types the values. */
+  validate?: boolean;
+}
+
+/** Send options for `topic.send(value, options)` and `agent.send`. */
+export interface SendOptions<K> {
+  key?: K | null;
+  partition?: number;
+  headers?: Headers;
+  /** Milliseconds since the epoch; default: now (set by the broker client). */
+  timestamp?: number;
+}
+
+export type Decoded<K, V> = { ok: true; key: K; value: V } | { ok: false; reason: string };
+
+/** What a topic needs from its app: where to send, and defaults. Narrow on purpose. */
+export interface TopicHost {
+  readonly appId: string;
+  sender(): RecordSender;
+  readonly defaults: {
+    keyCodec: CodecSpec;
+    valueCodec: CodecSpec;
+    partitions: number;
+    replicationFactor: number;
+  };
+}
+
+type Validator = (input: unknown) => { success: true; data: unknown } | { success: false; error: z.ZodError };
+
+function compileValidator(schema: ZodType | undefined, validate: boolean): Validator | undefined {
+  if (!schema || !validate) return undefined;
+  try {
+    const compiled = z.compile(schema);
+    return (input) => compiled.safeParse(input);
+  } catch {
+    return (input) => schema.safeParse(input);
+  }
+}
+
+function schemaReason(part: 'key' | 'value', error: z.ZodError): string {
+  const issues = error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message));
+  return `${part} failed its schema: ${issues.join('; ')}`;
+}
+
+/**
+ * A Kafka topic with codecs and schemas. Created by `app.topic(...)`; agents subscribe to it
+ * and code anywhere can `send` to it.
+ *
+ * @example
+ * const rides = app.topic('rides', { value: z.object({ vendorId: z.number() }) })
+ * await rides.send({ vendorId: 1 }, { key: { vendorId: 1 } })
+ */
+export class Topic<K = unknown, V = unknown> {
+  readonly name: string;
+  readonly keyCodec: Codec;
+  readonly valueCodec: Codec;
+  readonly partitions: number | undefined;
+  readonly replicationFactor: number;
+  readonly config: Record<string, string>;
+  readonly deadLetterTopic: string;
+  /** True for topics Strom derives itself (repartition, changelog). */
+  readonly internal: boolean;
+  private readonly keyValidator: Validator | undefined;
+  private readonly valueValidator: Validator | undefined;
+
+  constructor(
+    private readonly host: TopicHost,
+    name: string,
+    options: TopicOptions<K, V> & { internal?: boolean } = {},
+  ) {
+    this.name = name;
+    this.keyCodec = resolveCodec(options.keyCodec ?? host.defaults.keyCodec);
+    this.valueCodec = resolveCodec(options.valueCodec ?? host.defaults.valueCodec);
+    this.partitions = options.partitions;
+    this.replicationFactor = options.replicationFactor ?? host.defaults.replicationFactor;
+    this.config = options.config ?? {};
+    this.internal = options.internal ?? false;
+    this.deadLetterTopic = options.deadLetterTopic ?? deadLetterTopicName(host.appId, name);
+    const validate = options.validate ?? true;
+    this.keyValidator = compileValidator(options.key, validate);
+    this.valueValidator = compileValidator(options.value, validate);
+  }
+
+  /** Decodes and validates one record; never throws. */
+  decode(message: InboundMessage): Decoded<K, V> {
+    let key: unknown = null;
+    let value: unknown = null;
+    if (message.key !== null) {
+      try {
+        key = this.keyCodec.decode(message.key);
+      } catch (error) {
+        return {
+          ok: false,
+          reason: `key could not be decoded as ${this.keyCodec.name}: ${describeError(error)}`,
+        };
+      }
+    }
+    if (this.keyValidator) {
+      const result = this.keyValidator(key);
+      if (!result.success) return { ok: false, reason: schemaReason('key', result.error) };
+      key = result.data;
+    }
+    if (message.value !== null) {
+      try {
+        value = this.valueCodec.decode(message.value);
+      } catch (error) {
+        return {
+          ok: false,
+          reason: `value could not be decoded as ${this.valueCodec.name}: ${describeError(error)}`,
+        };
+      }
+    }
+    if (this.valueValidator) {
+      const result = this.valueValidator(value);
+      if (!result.success) return { ok: false, reason: schemaReason('value', result.error) };
+      value = result.data;
+    }
+    return { ok: true, key: key as K, value: value as V };
+  }
+
+  encodeKey(key: K | null | undefined): Buffer | null {
+    return key === null || key === undefined ? null : this.keyCodec.encode(key);
+  }
+
+  encodeValue(value: V | null): Buffer | null {
+    return value === null ? null : this.valueCodec.encode(value);
+  }
+
+  /**
+   * Queues `value` for this topic. Resolves once queued (or, under backpressure, once the
+   * queue drained); in a worker, the offsets of the event being processed are committed only
+   * after this record is acknowledged.
+   */
+  async send(value: V, options: SendOptions<K> = {}): Promise<void> {
+    await this.host.sender().send({
+      topic: this.name,
+      key: this.encodeKey(options.key),
+      value: this.encodeValue(value),
+      partition: options.partition,
+      headers: options.headers,
+      timestamp: options.timestamp === undefined ? undefined : String(options.timestamp),
+    });
+  }
+
+  toString(): string {
+    return this.name;
+  }
+}
+
+/** `<appId>-<topic>-dlq`, without repeating the app id for the app's own internal topics. */
+export function deadLetterTopicName(appId: string, topic: string): string {
+  return topic.startsWith(`${appId}-`) ? `${topic}-dlq` : `${appId}-${topic}-dlq`;
+}

@@ -1,0 +1,245 @@
+import {
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  Kafka,
+  type KafkaConfig,
+  logLevel as KafkaLogLevel,
+  type LogEntry,
+  Partitioners,
+  type Producer,
+} from 'kafkajs';
+import type { Logger } from '../logging/logger.js';
+import type {
+  AdminClient,
+  Assignment,
+  ConsumerClient,
+  ConsumerOptions,
+  ConsumerRunOptions,
+  InboundMessage,
+  KafkaClient,
+  OutRecord,
+  PartitionOffsets,
+  ProducerClient,
+  ProducerOptions,
+  TopicSpec,
+} from './types.js';
+
+/** Connection settings passed through to kafkajs (SASL and SSL included). */
+export type ConnectionOptions = Omit<KafkaConfig, 'brokers' | 'logLevel' | 'logCreator'> & {
+  brokers: string[];
+};
+
+const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [KafkaLogLevel.ERROR]: 'error',
+  [KafkaLogLevel.WARN]: 'warn',
+  [KafkaLogLevel.INFO]: 'info',
+  [KafkaLogLevel.DEBUG]: 'debug',
+};
+
+/** kafkajs logs through our pino logger, one level lower than its own (it is chatty at info). */
+function kafkaLogCreator(log: Logger) {
+  const child = log.child({ component: 'kafkajs' });
+  return () =>
+    ({ level, log: entry }: LogEntry) => {
+      const { message, timestamp: _t, logger: _l, ...rest } = entry;
+      const name = LEVEL_NAMES[level] ?? 'debug';
+      const demoted = name === 'info' ? 'debug' : name;
+      child[demoted](rest, message);
+    };
+}
+
+function kafkaLogLevel(log: Logger): KafkaLogLevel {
+  if (log.isLevelEnabled('debug')) return KafkaLogLevel.INFO;
+  return KafkaLogLevel.WARN;
+}
+
+export function createKafkaJsClient(connection: ConnectionOptions, log: Logger): KafkaClient {
+  const kafka = new Kafka({
+    ...connection,
+    logLevel: kafkaLogLevel(log),
+    logCreator: kafkaLogCreator(log),
+  });
+  return {
+    admin: () => new KafkaJsAdmin(kafka.admin()),
+    producer: (options) => new KafkaJsProducer(kafka, options),
+    consumer: (options) => new KafkaJsConsumer(kafka, options),
+  };
+}
+
+class KafkaJsAdmin implements AdminClient {
+  constructor(private readonly admin: Admin) {}
+
+  connect(): Promise<void> {
+    return this.admin.connect();
+  }
+
+  disconnect(): Promise<void> {
+    return this.admin.disconnect();
+  }
+
+  listTopics(): Promise<string[]> {
+    return this.admin.listTopics();
+  }
+
+  async createTopics(topics: TopicSpec[]): Promise<string[]> {
+    if (topics.length === 0) return [];
+    const existing = new Set(await this.admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.topic));
+    if (missing.length === 0) return [];
+    await this.admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((t) => ({
+        topic: t.topic,
+        numPartitions: t.partitions,
+        replicationFactor: t.replicationFactor,
+        configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+    });
+    return missing.map((t) => t.topic);
+  }
+
+  async partitionCounts(topics: string[]): Promise<Map<string, number>> {
+    const existing = new Set(await this.admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    const counts = new Map<string, number>();
+    if (present.length === 0) return counts;
+    const { topics: metadata } = await this.admin.fetchTopicMetadata({ topics: present });
+    for (const t of metadata) counts.set(t.name, t.partitions.length);
+    return counts;
+  }
+
+  async topicOffsets(topic: string): Promise<PartitionOffsets[]> {
+    const offsets = await this.admin.fetchTopicOffsets(topic);
+    return offsets.map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
+  }
+
+  async groupOffsets(groupId: string, topics: string[]): Promise<Map<string, Map<number, string>>> {
+    const result = new Map<string, Map<number, string>>();
+    const offsets = await this.admin.fetchOffsets({ groupId, topics });
+    for (const t of offsets) {
+      result.set(t.topic, new Map(t.partitions.map((p) => [p.partition, p.offset])));
+    }
+    return result;
+  }
+}
+
+class KafkaJsProducer implements ProducerClient {
+  private readonly producer: Producer;
+  private readonly acks: number;
+
+  constructor(kafka: Kafka, options: ProducerOptions) {
+    this.acks = options.acks;
+    this.producer = kafka.producer({
+      // murmur2 on the key bytes, like the Java client: Strom, Faust and Kafka Streams agree on partitions
+      createPartitioner: Partitioners.DefaultPartitioner,
+      idempotent: options.idempotent,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  connect(): Promise<void> {
+    return this.producer.connect();
+  }
+
+  disconnect(): Promise<void> {
+    return this.producer.disconnect();
+  }
+
+  async send(records: OutRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const byTopic = new Map<string, OutRecord[]>();
+    for (const r of records) {
+      let list = byTopic.get(r.topic);
+      if (!list) byTopic.set(r.topic, (list = []));
+      list.push(r);
+    }
+    await this.producer.sendBatch({
+      acks: this.acks,
+      topicMessages: [...byTopic].map(([topic, messages]) => ({
+        topic,
+        messages: messages.map((m) => ({
+          key: m.key,
+          value: m.value,
+          partition: m.partition,
+          headers: m.headers,
+          timestamp: m.timestamp,
+        })),
+      })),
+    });
+  }
+}
+
+class KafkaJsConsumer implements ConsumerClient {
+  private readonly consumer: Consumer;
+
+  constructor(kafka: Kafka, options: ConsumerOptions) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: options.heartbeatIntervalMs,
+      maxBytesPerPartition: options.maxBytesPerPartition,
+      readUncommitted: !options.readCommitted,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  connect(): Promise<void> {
+    return this.consumer.connect();
+  }
+
+  subscribe(topics: string[], fromBeginning: boolean): Promise<void> {
+    return this.consumer.subscribe({ topics, fromBeginning });
+  }
+
+  run(options: ConsumerRunOptions): Promise<void> {
+    return this.consumer.run({
+      // commits what the handler resolved after every batch, on rebalance and on stop
+      autoCommit: true,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
+      eachBatch: (payload: EachBatchPayload) => {
+        const { batch } = payload;
+        return options.eachBatch(
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            highWatermark: batch.highWatermark,
+            // kafkajs' message objects already have the fields InboundMessage names
+            messages: batch.messages as unknown as InboundMessage[],
+          },
+          {
+            resolveOffset: payload.resolveOffset,
+            heartbeat: payload.heartbeat,
+            isRunning: payload.isRunning,
+            isStale: payload.isStale,
+          },
+        );
+      },
+    });
+  }
+
+  stop(): Promise<void> {
+    return this.consumer.stop();
+  }
+
+  disconnect(): Promise<void> {
+    return this.consumer.disconnect();
+  }
+
+  onGroupJoin(listener: (assignment: Assignment[]) => void): () => void {
+    return this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+      const assignment = Object.entries(event.payload.memberAssignment).map(([topic, partitions]) => ({
+        topic,
+        partitions,
+      }));
+      listener(assignment);
+    });
+  }
+
+  onCrash(listener: (error: Error) => void): () => void {
+    return this.consumer.on(this.consumer.events.CRASH, (event) => {
+      if (!event.payload.restart) listener(event.payload.error);
+    });
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The small Kafka surface the rest of Strom talks to. Only this folder imports kafkajs;
+ * another client (platformatic, confluent) would implement these interfaces.
+ */
+
+export type Headers = Record<string, string | Buffer>;
+
+/** A record as it arrives (its topic and partition are on the batch). */
+export interface InboundMessage {
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  /** Milliseconds since the epoch, as a string (Kafka's int64). */
+  readonly timestamp: string;
+  readonly headers: Readonly<Record<string, Buffer | string | undefined>>;
+}
+
+/** A record to produce. Without `partition` the producer picks one from the key (murmur2, like Java). */
+export interface OutRecord {
+  topic: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  partition?: number;
+  headers?: Headers;
+  timestamp?: string;
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+  config?: Record<string, string>;
+}
+
+export interface PartitionOffsets {
+  partition: number;
+  /** first offset still in the log */
+  low: string;
+  /** next offset to be written (the high watermark) */
+  high: string;
+}
+
+export interface AdminClient {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  listTopics(): Promise<string[]>;
+  /** Creates the topics that do not exist yet; returns the names it created. */
+  createTopics(topics: TopicSpec[]): Promise<string[]>;
+  /** Partition count per topic; topics that don't exist are absent from the map. */
+  partitionCounts(topics: string[]): Promise<Map<string, number>>;
+  topicOffsets(topic: string): Promise<PartitionOffsets[]>;
+  groupOffsets(groupId: string, topics: string[]): Promise<Map<string, Map<number, string>>>;
+}
+
+export interface ProducerClient {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  /** Sends records (any topics) and resolves when the broker acknowledged all of them. */
+  send(records: OutRecord[]): Promise<void>;
+}
+
+export interface InboundBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly messages: readonly InboundMessage[];
+  readonly highWatermark: string;
+}
+
+/** What a batch handler may do with the consumer while it holds a batch. */
+export interface BatchControl {
+  /** Marks every offset up to `offset` as processed: it will be committed and not fetched again. */
+  resolveOffset(offset: string): void;
+  heartbeat(): Promise<void>;
+  isRunning(): boolean;
+  /** True when the batch was made stale by a seek or a lost partition. */
+  isStale(): boolean;
+}
+
+export type BatchHandler = (batch: InboundBatch, control: BatchControl) => Promise<void>;
+
+export interface ConsumerRunOptions {
+  eachBatch: BatchHandler;
+  /** How many partitions' batches may be in the handler at once. */
+  partitionsConsumedConcurrently: number;
+}
+
+export interface Assignment {
+  topic: string;
+  partitions: number[];
+}
+
+export interface ConsumerClient {
+  connect(): Promise<void>;
+  subscribe(topics: string[], fromBeginning: boolean): Promise<void>;
+  run(options: ConsumerRunOptions): Promise<void>;
+  /** Finishes in-flight batches, commits what they resolved and leaves the group. */
+  stop(): Promise<void>;
+  disconnect(): Promise<void>;
+  onGroupJoin(listener: (assignment: Assignment[]) => void): () => void;
+  /** Called when the consumer gave up (after its own retries). */
+  onCrash(listener: (error: Error) => void): () => void;
+}
+
+export interface ConsumerOptions {
+  groupId: string;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  maxBytesPerPartition: number;
+  readCommitted: boolean;
+}
+
+export interface ProducerOptions {
+  /** -1 = all in-sync replicas */
+  acks: -1 | 0 | 1;
+  idempotent: boolean;
+}
+
+/** Creates clients that share one connection configuration. */
+export interface KafkaClient {
+  admin(): AdminClient;
+  producer(options: ProducerOptions): ProducerClient;
+  consumer(options: ConsumerOptions): ConsumerClient;
+}
