@@ -30,6 +30,8 @@ export type { Decoded, SendOptions, TopicOptions } from './topics/topic.js';
 export { deadLetterTopicName, Topic } from './topics/topic.js';
 export type { ConnectionOptions } from './transport/kafkajs-client.js';
 export type { Headers } from './transport/types.js';
+export { formatBanner } from './worker/banner.js';
 export { DEAD_LETTER_HEADERS } from './worker/dead-letters.js';
+export { stopOnSignals } from './worker/signals.js';
 export type { WorkerDescription, WorkerState } from './worker/worker.js';
 export { Worker } from './worker/worker.js';

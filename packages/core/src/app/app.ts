@@ -4,9 +4,11 @@ import { Agent, type AgentFn, type AgentOptions } from '../agents/agent.js';
 import { ConfigError } from '../errors/errors.js';
 import { createLogger, type Logger, type LogLevel } from '../logging/logger.js';
 import type { Stream } from '../streams/stream.js';
+import { testAgent } from '../testing/agent-harness.js';
 import type { Topic, TopicOptions } from '../topics/topic.js';
 import { createKafkaJsClient } from '../transport/kafkajs-client.js';
-import type { KafkaClient } from '../transport/types.js';
+import type { AdminClient, KafkaClient } from '../transport/types.js';
+import { setUpTopics } from '../worker/topic-setup.js';
 import { Worker } from '../worker/worker.js';
 import { AppContext } from './context.js';
 import { type AppOptions, type AppSettings, resolveSettings } from './settings.js';
@@ -116,6 +118,50 @@ export class App {
       client: this.client(),
       log: this.log,
     });
+  }
+
+  /**
+   * Starts each agent without a broker (on empty in-memory streams) to learn the topics it
+   * derives with groupBy/through; returns the topics the agents read.
+   */
+  async discoverTopics(): Promise<Topic[]> {
+    const subscribed = new Set<Topic>();
+    for (const agent of this.agentList) {
+      const harness = await testAgent(agent);
+      for (const topic of harness.subscribedTopics()) subscribed.add(topic);
+      await harness.stop();
+    }
+    return [...subscribed];
+  }
+
+  /** Creates the app's missing topics (declared, derived, dead-letter); returns those it created. */
+  async createTopics(): Promise<string[]> {
+    const subscribed = await this.discoverTopics();
+    return this.withAdmin(async (admin) => (await setUpTopics(admin, this.context, subscribed)).created);
+  }
+
+  /** The app's topics with their partition count on the broker (undefined: not created yet). */
+  async describeTopics(): Promise<
+    Array<{ name: string; partitions: number | undefined; internal: boolean }>
+  > {
+    const subscribed = await this.discoverTopics();
+    const names = [...this.topics().map((t) => t.name), ...new Set(subscribed.map((t) => t.deadLetterTopic))];
+    const counts = await this.withAdmin((admin) => admin.partitionCounts(names));
+    return names.map((name) => ({
+      name,
+      partitions: counts.get(name),
+      internal: this.topics().find((t) => t.name === name)?.internal ?? true,
+    }));
+  }
+
+  private async withAdmin<T>(use: (admin: AdminClient) => Promise<T>): Promise<T> {
+    const admin = this.client().admin();
+    await admin.connect();
+    try {
+      return await use(admin);
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   /** Waits until records sent outside a worker (scripts, producers) are acknowledged. */

@@ -57,6 +57,14 @@ export const appSettingsSchema = z
       .positive()
       .default(1_048_576)
       .describe('Most bytes fetched per partition and request: the size of a batch.'),
+    fetchMaxWaitMs: z
+      .number()
+      .int()
+      .positive()
+      .default(500)
+      .describe(
+        'How long a fetch may wait on the broker for new records; also bounds how long a stop waits.',
+      ),
     partitionsConsumedConcurrently: z
       .number()
       .int()
@@ -130,8 +138,15 @@ export function parseBrokers(broker: string | string[]): string[] {
   return parts;
 }
 
+/**
+ * Applies defaults and checks. `STROM_BROKER`, when set, replaces the broker the code names:
+ * where a worker runs decides which cluster it talks to (the CLI's --broker sets it).
+ */
 export function resolveSettings(options: AppOptions): AppSettings {
-  const result = appSettingsSchema.safeParse(options);
+  const brokerOverride = process.env.STROM_BROKER;
+  const result = appSettingsSchema.safeParse(
+    brokerOverride ? { ...options, broker: brokerOverride } : options,
+  );
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const where = issue.path.length ? issue.path.join('.') : 'options';

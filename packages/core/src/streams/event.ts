@@ -29,11 +29,6 @@ export class Completion {
     if (count === 0) this.resolve();
   }
 
-  /** Adds `count` more events to wait for (e.g. one per extra subscriber). */
-  add(count: number): void {
-    this.remaining += count;
-  }
-
   finishOne(): void {
     this.remaining -= 1;
     if (this.remaining === 0) this.resolve();

@@ -119,6 +119,11 @@ export class AgentHarness<V, K = unknown, Out = unknown> implements ActorHost {
     return this.sent.filter((r) => r.topic === name).map((r) => r.value as T);
   }
 
+  /** The topics the agent reads, derived ones (groupBy, through) included. */
+  subscribedTopics(): Topic[] {
+    return this.router.topics();
+  }
+
   /** Ends the agent's streams and waits for it to return. */
   async stop(): Promise<void> {
     this.stopping = true;

@@ -30,28 +30,30 @@ export type ConnectionOptions = Omit<KafkaConfig, 'brokers' | 'logLevel' | 'logC
   brokers: string[];
 };
 
-const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [KafkaLogLevel.ERROR]: 'error',
-  [KafkaLogLevel.WARN]: 'warn',
-  [KafkaLogLevel.INFO]: 'info',
+/**
+ * kafkajs levels one step down in ours: it logs every connection retry as an error and
+ * routine group events as info, which would drown the worker's own lines.
+ */
+const DEMOTED_LEVELS: Record<number, 'warn' | 'info' | 'debug'> = {
+  [KafkaLogLevel.ERROR]: 'warn',
+  [KafkaLogLevel.WARN]: 'info',
+  [KafkaLogLevel.INFO]: 'debug',
   [KafkaLogLevel.DEBUG]: 'debug',
 };
 
-/** kafkajs logs through our pino logger, one level lower than its own (it is chatty at info). */
 function kafkaLogCreator(log: Logger) {
   const child = log.child({ component: 'kafkajs' });
   return () =>
     ({ level, log: entry }: LogEntry) => {
       const { message, timestamp: _t, logger: _l, ...rest } = entry;
-      const name = LEVEL_NAMES[level] ?? 'debug';
-      const demoted = name === 'info' ? 'debug' : name;
-      child[demoted](rest, message);
+      child[DEMOTED_LEVELS[level] ?? 'debug'](rest, message);
     };
 }
 
 function kafkaLogLevel(log: Logger): KafkaLogLevel {
   if (log.isLevelEnabled('debug')) return KafkaLogLevel.INFO;
-  return KafkaLogLevel.WARN;
+  if (log.isLevelEnabled('info')) return KafkaLogLevel.WARN;
+  return KafkaLogLevel.ERROR;
 }
 
 export function createKafkaJsClient(connection: ConnectionOptions, log: Logger): KafkaClient {
@@ -179,6 +181,7 @@ class KafkaJsConsumer implements ConsumerClient {
       sessionTimeout: options.sessionTimeoutMs,
       heartbeatInterval: options.heartbeatIntervalMs,
       maxBytesPerPartition: options.maxBytesPerPartition,
+      maxWaitTimeInMs: options.maxWaitTimeMs,
       readUncommitted: !options.readCommitted,
       allowAutoTopicCreation: false,
     });

@@ -106,6 +106,8 @@ export interface ConsumerOptions {
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   maxBytesPerPartition: number;
+  /** How long the broker may hold a fetch open waiting for data (also bounds how fast stop() is). */
+  maxWaitTimeMs: number;
   readCommitted: boolean;
 }
 

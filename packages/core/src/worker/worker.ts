@@ -12,12 +12,13 @@ import type {
   BatchControl,
   ConsumerClient,
   InboundBatch,
+  InboundMessage,
   KafkaClient,
   ProducerClient,
-  TopicSpec,
 } from '../transport/types.js';
 import { DeadLetterWriter } from './dead-letters.js';
 import { Router } from './router.js';
+import { setUpTopics } from './topic-setup.js';
 
 export type WorkerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed';
 
@@ -34,9 +35,8 @@ export interface WorkerDescription {
   brokers: string[];
   agents: Array<{ name: string; topics: string[]; concurrency: number }>;
   topics: Array<{ name: string; partitions: number; internal: boolean }>;
+  tables: string[];
 }
-
-const DEAD_LETTER_PARTITIONS = 1;
 
 /**
  * Runs an app's agents in a consumer group: creates missing topics, hands each fetched batch to
@@ -102,6 +102,7 @@ export class Worker implements ActorHost {
         sessionTimeoutMs: settings.sessionTimeoutMs,
         heartbeatIntervalMs: settings.heartbeatIntervalMs,
         maxBytesPerPartition: settings.maxBytesPerPartition,
+        maxWaitTimeMs: settings.fetchMaxWaitMs,
         readCommitted: true,
       });
       this.consumer = consumer;
@@ -233,52 +234,11 @@ export class Worker implements ActorHost {
     }
   }
 
-  /** Creates missing topics: declared and subscribed ones, repartition topics, dead-letter topics. */
   private async ensureTopics(): Promise<WorkerDescription> {
-    const admin = this.admin!;
-    const { settings } = this.context;
-    const topics = this.context.allTopics();
-    const plain = topics.filter((t) => this.context.sourcesOf(t) === undefined);
-    await admin.createTopics(plain.map((t) => this.specOf(t, t.partitions ?? settings.topicPartitions)));
-    const counts = await admin.partitionCounts(plain.map((t) => t.name));
-    const derived: TopicSpec[] = [];
-    for (const topic of topics) {
-      const sources = this.context.sourcesOf(topic);
-      if (!sources) continue;
-      const partitions = Math.max(...sources.map((s) => counts.get(s.name) ?? settings.topicPartitions));
-      derived.push(this.specOf(topic, partitions));
-    }
-    await admin.createTopics(derived);
-    const subscribed = this.router.topics();
-    const deadLetterTopics = [...new Set(subscribed.map((t) => t.deadLetterTopic))];
-    await admin.createTopics(
-      deadLetterTopics.map((name) => ({
-        topic: name,
-        partitions: DEAD_LETTER_PARTITIONS,
-        replicationFactor: settings.topicReplicationFactor,
-      })),
-    );
-    this.partitionCounts = await admin.partitionCounts(topics.map((t) => t.name));
-    for (const d of derived) {
-      const actual = this.partitionCounts.get(d.topic);
-      if (actual !== undefined && actual !== d.partitions) {
-        throw new StromError(
-          'TOPIC',
-          `${d.topic} has ${actual} partitions but its source has ${d.partitions}: delete it (it is internal) and restart`,
-          { topic: d.topic },
-        );
-      }
-    }
+    const setup = await setUpTopics(this.admin!, this.context, this.router.topics());
+    if (setup.created.length > 0) this.log.info({ topics: setup.created }, 'created topics');
+    this.partitionCounts = setup.partitions;
     return this.describe();
-  }
-
-  private specOf(topic: Topic, partitions: number): TopicSpec {
-    return {
-      topic: topic.name,
-      partitions,
-      replicationFactor: topic.replicationFactor,
-      config: topic.config,
-    };
   }
 
   describe(): WorkerDescription {
@@ -298,6 +258,7 @@ export class Worker implements ActorHost {
         partitions: this.partitionCounts.get(t.name) ?? t.partitions ?? this.context.settings.topicPartitions,
         internal: t.internal,
       })),
+      tables: [],
     };
   }
 
@@ -317,23 +278,25 @@ export class Worker implements ActorHost {
     }
     const { topic, partition } = batch;
     const channels = this.router.channelsFor(route, partition);
-    const completion = new Completion(0);
-    const queues: Item[][] = channels.map(() => []);
-    const events: StreamEvent[] = [];
+    const accepted: Array<{ message: InboundMessage; key: unknown; value: unknown }> = [];
     for (const message of batch.messages) {
       const decoded = route.topic.decode(message);
-      if (!decoded.ok) {
+      if (decoded.ok) accepted.push({ message, key: decoded.key, value: decoded.value });
+      else {
         void this.deadLetters.write(
           { topic, partition, message, deadLetterTopic: route.topic.deadLetterTopic },
           decoded.reason,
         );
-        continue;
       }
-      completion.add(channels.length);
+    }
+    const completion = new Completion(accepted.length * channels.length);
+    const queues: Item[][] = channels.map(() => []);
+    const events: StreamEvent[] = [];
+    for (const { message, key, value } of accepted) {
       for (let i = 0; i < channels.length; i++) {
-        const event = new StreamEvent(topic, partition, message, decoded.key, decoded.value, completion);
+        const event = new StreamEvent(topic, partition, message, key, value, completion);
         events.push(event);
-        queues[i]!.push({ event, value: decoded.value });
+        queues[i]!.push({ event, value });
       }
     }
     for (let i = 0; i < channels.length; i++) channels[i]!.push(queues[i]!);

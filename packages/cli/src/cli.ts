@@ -1,0 +1,55 @@
+import { type App, LOG_LEVELS } from '@strom/core';
+import yargs from 'yargs';
+import { agentsCommand } from './commands/agents.js';
+import { sendCommand } from './commands/send.js';
+import { topicsCommand } from './commands/topics.js';
+import { workerCommand } from './commands/worker.js';
+import { CommandContext, type GlobalArgs } from './context.js';
+import { explain, UsageError } from './errors.js';
+
+/**
+ * Runs one `strom` command and returns its exit code: 0 ok, 1 failure, 2 bad usage.
+ * With `app` (from `app.main()`), `--app` is not needed.
+ */
+export async function runCli(argv: string[], options: { app?: App } = {}): Promise<number> {
+  const context = new CommandContext(options.app);
+  const parser = yargs(argv)
+    .scriptName(options.app ? 'tsx <app file>' : 'strom')
+    .usage('$0 <command> [options]')
+    .option('app', {
+      alias: 'A',
+      type: 'string',
+      describe: 'the app file (.ts or .js) that creates your App',
+      hidden: options.app !== undefined,
+    })
+    .option('loglevel', { alias: 'l', choices: LOG_LEVELS, describe: 'log level (default info)' })
+    .option('broker', {
+      alias: 'b',
+      type: 'string',
+      describe: 'Kafka bootstrap servers, host:port[,host:port]',
+    })
+    .command(workerCommand(context))
+    .command(sendCommand(context) as never)
+    .command(agentsCommand(context))
+    .command(topicsCommand(context) as never)
+    .demandCommand(1, 'name a command: worker, send, agents or topics (see --help)')
+    .strict()
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error ?? new UsageError(message);
+    })
+    .help()
+    .alias('h', 'help')
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns ?? 110));
+  try {
+    await parser.parseAsync();
+    return context.exitCode;
+  } catch (error) {
+    const { message, code } = explain(error, context.brokers);
+    process.stderr.write(`strom: ${message}\n`);
+    return code;
+  }
+}
+
+export type { GlobalArgs };
