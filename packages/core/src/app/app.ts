@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Agent, type AgentFn, type AgentOptions } from '../agents/agent.js';
 import { ConfigError } from '../errors/errors.js';
@@ -189,6 +190,8 @@ export class App {
    */
   main(argv: string[] = process.argv.slice(2)): void {
     if ((globalThis as Registry)[CLI_LOADING]) return;
+    // like Python's `if __name__ == '__main__'`: an app file imported by another script stays quiet
+    if (!calledFromEntryScript()) return;
     void runCliFor(this, argv);
   }
 
@@ -214,6 +217,18 @@ export function constructedApps(): readonly App[] {
 /** Marks that the CLI is importing an app file (its `app.main()` must not run). */
 export function setCliLoading(loading: boolean): void {
   (globalThis as Registry)[CLI_LOADING] = loading;
+}
+
+/** True when the code calling `main()` is the script node was started with (or when unsure). */
+function calledFromEntryScript(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return true;
+  const frames = (new Error().stack ?? '').split('\n').slice(1);
+  // frame 0 is this function, frame 1 is App.main, frame 2 is its caller
+  const caller = frames[2]?.match(/(?:file:\/\/)?(\/[^():]+):\d+:\d+\)?$/)?.[1];
+  if (!caller) return true;
+  const strip = (path: string) => path.replace(/\.[cm]?[jt]s$/, '');
+  return strip(resolve(entry)) === strip(decodeURIComponent(caller));
 }
 
 interface CliModule {
