@@ -10,8 +10,14 @@ import { RIDES_TOPIC, RideKey, TaxiRide } from './rides.js';
 export const app = new App({ id: 'datatalksclub.stream.v3', broker: 'localhost:9092' });
 
 const rides = app.topic(RIDES_TOPIC, { key: RideKey, value: TaxiRide, partitions: 2 });
-export const highAmount = app.topic('datatalks.yellow_taxi_rides.high_amount', { key: RideKey, value: TaxiRide });
-export const lowAmount = app.topic('datatalks.yellow_taxi_rides.low_amount', { key: RideKey, value: TaxiRide });
+export const highAmount = app.topic('datatalks.yellow_taxi_rides.high_amount', {
+  key: RideKey,
+  value: TaxiRide,
+});
+export const lowAmount = app.topic('datatalks.yellow_taxi_rides.low_amount', {
+  key: RideKey,
+  value: TaxiRide,
+});
 
 export const branchPrice = app.agent(rides, async (stream) => {
   stream.branch({

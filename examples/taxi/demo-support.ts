@@ -46,7 +46,9 @@ export class DemoCluster {
     await admin.connect();
     try {
       const existing = new Set(await admin.listTopics());
-      const stale = [...existing].filter((t) => topics.some((prefix) => t === prefix || t.startsWith(`${prefix}-`)));
+      const stale = [...existing].filter((t) =>
+        topics.some((prefix) => t === prefix || t.startsWith(`${prefix}-`)),
+      );
       if (stale.length > 0) await admin.deleteTopics({ topics: stale, timeout: 30_000 });
       const { groups: all } = await admin.listGroups();
       const staleGroups = all.map((g) => g.groupId).filter((g) => groups.includes(g));
@@ -87,7 +89,8 @@ export class DemoCluster {
           (e) => committed?.partitions.find((p) => p.partition === e.partition)?.offset === e.high,
         );
         if (done) return;
-        if (Date.now() > deadline) throw new Error(`${group} did not consume ${topic} within ${timeoutMs} ms`);
+        if (Date.now() > deadline)
+          throw new Error(`${group} did not consume ${topic} within ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 200));
       }
     } finally {
