@@ -7,7 +7,11 @@ import { Kafka, logLevel } from 'kafkajs';
 import { startKafka } from '../../scripts/kafka/launcher.js';
 
 export function demoBrokers(): string[] {
-  return (process.env.STROM_BROKER ?? process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+  return (
+    process.env.STROM_BROKER ??
+    process.env.KAFKA_BROKERS ??
+    `127.0.0.1:${process.env.KAFKA_PORT ?? 9092}`
+  ).split(',');
 }
 
 function reachable(broker: string): Promise<boolean> {
