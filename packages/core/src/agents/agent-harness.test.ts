@@ -173,3 +173,57 @@ describe('agents on the in-memory harness', () => {
     await expect(harness.send(1)).rejects.toThrow('exactly one default branch');
   });
 });
+
+describe('tables on the in-memory harness', () => {
+  it('counts per key through groupBy, writes the changelog on the event partition, reads back', async () => {
+    const app = makeApp();
+    const rides = app.topic('rides', { value: Ride });
+    const counts = app.table<number>('vendor_rides', { default: () => 0 });
+    const agent = app.agent(rides, async (stream) => {
+      for await (const ride of stream.groupBy((r) => r.vendorId, { name: 'vendorId' })) {
+        await counts.update(ride.vendorId, (n) => n + 1);
+      }
+    });
+    const harness = await testAgent(agent, { partitions: 2 });
+    for (const vendorId of [1, 2, 2, 1, 2]) await harness.send({ vendorId, total_amount: 1 });
+    expect(await counts.toObject()).toEqual({ '1': 2, '2': 3 });
+    const changelog = harness.sent.filter((r) => r.topic === `${app.id}-vendor_rides-changelog`);
+    expect(changelog.map((r) => [r.key, r.value])).toEqual([
+      [1, 1],
+      [2, 1],
+      [2, 2],
+      [1, 2],
+      [2, 3],
+    ]);
+    // each key's changelog records sit on the partition its repartitioned events came from
+    const repartition = harness.sent.filter((r) => r.topic.endsWith('-repartition'));
+    expect(new Set(changelog.filter((r) => r.key === 1).map((r) => r.partition)).size).toBe(1);
+    expect(repartition).toHaveLength(5);
+    await harness.stop();
+  });
+
+  it('delete writes a tombstone; writes outside agent code are refused', async () => {
+    const app = makeApp();
+    const numbers = app.topic<string, number>('numbers');
+    const last = app.table<number, string>('last');
+    const agent = app.agent(numbers, async (stream) => {
+      for await (const e of stream.events()) {
+        if (e.value < 0) last.delete(e.key);
+        else last.set(e.key, e.value);
+      }
+    });
+    const harness = await testAgent(agent);
+    await harness.send(5, { key: 'a' });
+    await harness.send(7, { key: 'b' });
+    await harness.send(-1, { key: 'a' });
+    expect(await last.toObject()).toEqual({ b: 7 });
+    expect(await last.get('a')).toBeUndefined();
+    expect(harness.sent.filter((r) => r.topic.endsWith('-last-changelog')).map((r) => r.value)).toEqual([
+      5,
+      7,
+      null,
+    ]);
+    expect(() => last.set('c', 1)).toThrow(/write it from agent code/);
+    await harness.stop();
+  });
+});

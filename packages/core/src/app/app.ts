@@ -5,6 +5,7 @@ import { Agent, type AgentFn, type AgentOptions } from '../agents/agent.js';
 import { ConfigError } from '../errors/errors.js';
 import { createLogger, type Logger, type LogLevel } from '../logging/logger.js';
 import type { Stream } from '../streams/stream.js';
+import { Table, type TableOptions } from '../tables/table.js';
 import { testAgent } from '../testing/agent-harness.js';
 import type { Topic, TopicOptions } from '../topics/topic.js';
 import { createKafkaJsClient } from '../transport/kafkajs-client.js';
@@ -99,6 +100,24 @@ export class App {
       const fn: AgentFn<V, K, Out> = (stream) => method.call(self as This, stream);
       this.addAgent(new Agent<V, K, Out>(topics, fn, { ...options, name }, this.context));
     };
+  }
+
+  /**
+   * Declares a table: a key/value store per partition with a changelog topic
+   * `<appId>-<name>-changelog`. Write it from agents; read it anywhere.
+   */
+  table<V, K = unknown>(name: string, options: TableOptions<K, V> & { default: () => V }): Table<K, V, V>;
+  table<V, K = unknown>(name: string, options?: TableOptions<K, V>): Table<K, V, V | undefined>;
+  table<V, K = unknown>(name: string, options: TableOptions<K, V> = {}): Table<K, V, V | undefined> {
+    if (this.context.tables.some((t) => t.name === name))
+      throw new ConfigError(`table "${name}" is declared twice`);
+    const table = new Table<K, V, V | undefined>(this.context, name, options);
+    this.context.tables.push(table as unknown as Table<unknown, unknown>);
+    return table;
+  }
+
+  get tables(): readonly Table<unknown, unknown>[] {
+    return this.context.tables;
   }
 
   get agents(): readonly Agent[] {

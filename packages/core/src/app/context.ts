@@ -2,6 +2,7 @@ import type { CodecSpec } from '../codecs/codecs.js';
 import { ConfigError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
 import { BufferedProducer, type RecordSender } from '../producer/buffered-producer.js';
+import type { Table } from '../tables/table.js';
 import { Topic, type TopicHost, type TopicOptions } from '../topics/topic.js';
 import type { KafkaClient, ProducerClient } from '../transport/types.js';
 import type { AppSettings } from './settings.js';
@@ -15,6 +16,8 @@ export class AppContext implements TopicHost {
   readonly appId: string;
   readonly defaults: TopicHost['defaults'];
   private readonly topics = new Map<string, Topic>();
+  /** The app's tables, in declaration order. */
+  readonly tables: Table<unknown, unknown>[] = [];
   /** Repartition topic name -> the topics whose partition count it copies. */
   private readonly derivedFrom = new Map<string, readonly Topic[]>();
   private activeSender: RecordSender | undefined;
@@ -59,6 +62,11 @@ export class AppContext implements TopicHost {
     const topic = this.declare(topicName, { internal: true, keyCodec: 'json', valueCodec: 'json' });
     this.derivedFrom.set(topicName, sources);
     return topic;
+  }
+
+  /** Makes `topic` take its partition count from `sources` (resolved when topics are set up). */
+  deriveFrom(topic: Topic, sources: readonly Topic[]): void {
+    this.derivedFrom.set(topic.name, sources);
   }
 
   /** The topics whose partition count `topic` copies, if it is derived. */

@@ -38,6 +38,17 @@ export const appSettingsSchema = z
       .positive()
       .default(1)
       .describe('Replication factor of topics Strom creates.'),
+    store: z
+      .enum(['memory', 'rocksdb', 'memory://', 'rocksdb://'])
+      .default('memory')
+      .transform((s) => s.replace('://', '') as 'memory' | 'rocksdb')
+      .describe(
+        'Default store of tables: "memory" (rebuilt from the changelog on start) or "rocksdb" (on disk, checkpointed).',
+      ),
+    stateDir: z
+      .string()
+      .default('.strom-data')
+      .describe('Directory of on-disk table state; each app uses <stateDir>/<appId>/.'),
     keyCodec: codecSpec.default('json').describe('Default key codec of topics.'),
     valueCodec: codecSpec.default('json').describe('Default value codec of topics.'),
     autoOffsetReset: z

@@ -22,28 +22,33 @@ export interface BufferedProducerOptions {
 
 /**
  * Batches records into few produce requests, so agents never await the broker per message
- * (DESIGN: no per-message await on I/O). The worker calls `flush()` before it commits offsets.
+ * (DESIGN: no per-message await on I/O). One request is in flight at a time: requests sent
+ * side by side can reach a partition out of order (a changelog would then end on an old
+ * value), so records queue while one is on its way and leave together in the next.
+ * The worker calls `flush()` before it commits offsets.
  */
 export class BufferedProducer implements RecordSender {
   private buffer: OutRecord[] = [];
-  private readonly inflight = new Set<Promise<void>>();
+  private inflight: Promise<void> | undefined;
   private inflightRecords = 0;
   private timer: NodeJS.Timeout | undefined;
   private failure: unknown;
+  private drained: Array<() => void> = [];
 
   constructor(private readonly options: BufferedProducerOptions) {}
 
   send(record: OutRecord): void | Promise<void> {
     this.buffer.push(record);
     if (this.buffer.length >= this.options.maxBatchRecords) this.sendBuffer();
-    else if (this.timer === undefined)
+    else if (this.timer === undefined && this.inflight === undefined) {
       this.timer = setTimeout(() => this.sendBuffer(), this.options.lingerMs);
+    }
     if (this.inflightRecords + this.buffer.length > this.options.maxInflightRecords) return this.flush();
   }
 
   async flush(): Promise<void> {
     this.sendBuffer();
-    if (this.inflight.size > 0) await Promise.all(this.inflight);
+    if (this.inflight !== undefined) await new Promise<void>((resolve) => this.drained.push(resolve));
     if (this.failure !== undefined) {
       const failure = this.failure;
       this.failure = undefined;
@@ -61,20 +66,29 @@ export class BufferedProducer implements RecordSender {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.buffer.length === 0) return;
+    // the request in flight sends the buffer when it completes
+    if (this.inflight !== undefined || this.buffer.length === 0) return;
     const records = this.buffer;
     this.buffer = [];
-    this.inflightRecords += records.length;
-    const request = this.options.client.send(records).then(
-      () => undefined,
+    this.inflightRecords = records.length;
+    this.inflight = this.options.client.send(records).then(
+      () => this.completed(),
       (error: unknown) => {
         this.failure ??= error;
+        this.completed();
       },
     );
-    const tracked = request.finally(() => {
-      this.inflight.delete(tracked);
-      this.inflightRecords -= records.length;
-    });
-    this.inflight.add(tracked);
+  }
+
+  private completed(): void {
+    this.inflight = undefined;
+    this.inflightRecords = 0;
+    if (this.buffer.length > 0) {
+      this.sendBuffer();
+      return;
+    }
+    const waiting = this.drained;
+    this.drained = [];
+    for (const resolve of waiting) resolve();
   }
 }

@@ -4,8 +4,11 @@ import type { AppContext } from '../app/context.js';
 import { describeError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { RecordSender } from '../producer/buffered-producer.js';
+import { MemoryPartitionStore } from '../stores/memory-store.js';
 import type { Channel } from '../streams/channel.js';
 import { Completion, StreamEvent } from '../streams/event.js';
+import { decodeJson, jsonEncode, type Table, type TablePartitions } from '../tables/table.js';
+import { TablePartition } from '../tables/table-partition.js';
 import type { SendOptions, Topic } from '../topics/topic.js';
 import type { Headers, InboundMessage, OutRecord } from '../transport/types.js';
 import { Router } from '../worker/router.js';
@@ -60,6 +63,8 @@ export class AgentHarness<V, K = unknown, Out = unknown> implements ActorHost {
   private readonly failed = new Promise<never>((_, reject) => {
     this.rejectFailure = reject;
   });
+  /** Table partitions, created on first use: the harness owns every partition. */
+  private readonly tables = new InMemoryTables();
   private readonly recorder: RecordSender = {
     send: (record) => this.record(record),
     flush: async () => undefined,
@@ -78,6 +83,7 @@ export class AgentHarness<V, K = unknown, Out = unknown> implements ActorHost {
   /** @internal use {@link testAgent} */
   async start(): Promise<void> {
     this.uninstallSender = this.context.useSender(this.recorder);
+    for (const table of this.context.tables) table.attach(this.tables);
     for (let i = 0; i < this.agent.concurrency; i++) {
       const actor = new Actor(this.agent as unknown as Agent, i, this);
       this.actors.push(actor);
@@ -129,6 +135,7 @@ export class AgentHarness<V, K = unknown, Out = unknown> implements ActorHost {
     this.stopping = true;
     await Promise.all(this.actors.map((a) => a.stop()));
     this.uninstallSender?.();
+    for (const table of this.context.tables) table.attach(undefined);
   }
 
   /** Waits until every fed event is finished; rejects if the agent stopped the run (onError: 'stop'). */
@@ -225,6 +232,25 @@ export class AgentHarness<V, K = unknown, Out = unknown> implements ActorHost {
       this.inflight.delete(settled);
     });
     this.inflight.add(settled);
+  }
+}
+
+class InMemoryTables implements TablePartitions {
+  private readonly partitions = new Map<Table<unknown, unknown>, Map<number, TablePartition<unknown>>>();
+
+  partitionFor(table: Table<unknown, unknown>, partition: number): TablePartition<unknown> {
+    let byNumber = this.partitions.get(table);
+    if (!byNumber) this.partitions.set(table, (byNumber = new Map()));
+    let held = byNumber.get(partition);
+    if (!held) {
+      held = new TablePartition(partition, new MemoryPartitionStore(), true, jsonEncode, decodeJson);
+      byNumber.set(partition, held);
+    }
+    return held;
+  }
+
+  localPartitions(table: Table<unknown, unknown>): Iterable<TablePartition<unknown>> {
+    return this.partitions.get(table)?.values() ?? [];
   }
 }
 

@@ -13,6 +13,7 @@ import type { Logger } from '../logging/logger.js';
 import type {
   AdminClient,
   Assignment,
+  ChangelogReader,
   ConsumerClient,
   ConsumerOptions,
   ConsumerRunOptions,
@@ -66,6 +67,7 @@ export function createKafkaJsClient(connection: ConnectionOptions, log: Logger):
     admin: () => new KafkaJsAdmin(kafka.admin()),
     producer: (options) => new KafkaJsProducer(kafka, options),
     consumer: (options) => new KafkaJsConsumer(kafka, options),
+    changelogReader: (options) => new KafkaJsChangelogReader(kafka, options),
   };
 }
 
@@ -244,5 +246,117 @@ class KafkaJsConsumer implements ConsumerClient {
     return this.consumer.on(this.consumer.events.CRASH, (event) => {
       if (!event.payload.restart) listener(event.payload.error);
     });
+  }
+}
+
+interface ReadRequest {
+  until: bigint;
+  apply: (messages: readonly InboundMessage[]) => void | Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * kafkajs has no group-less consumer: this one joins a group of its own (one member, so it is
+ * assigned every partition), keeps all partitions paused, and seeks and resumes the ones asked
+ * for. Progress is taken from kafkajs' batch events too, because a batch holding only aborted
+ * records or transaction markers never reaches eachBatch (the hang Faust has on such changelogs).
+ */
+class KafkaJsChangelogReader implements ChangelogReader {
+  private readonly consumer: Consumer;
+  private readonly requests = new Map<string, ReadRequest>();
+  private topics: string[] = [];
+  private started: Promise<void> | undefined;
+
+  constructor(kafka: Kafka, options: { groupId: string; maxBytesPerPartition: number }) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      maxBytesPerPartition: options.maxBytesPerPartition,
+      maxWaitTimeInMs: 250,
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  start(topics: string[]): Promise<void> {
+    this.topics = topics;
+    this.started ??= this.run();
+    return this.started;
+  }
+
+  private async run(): Promise<void> {
+    const consumer = this.consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      // pause everything that is not being read, before the first fetch
+      const idle = Object.entries(event.payload.memberAssignment)
+        .map(([topic, partitions]) => ({
+          topic,
+          partitions: partitions.filter((p) => !this.requests.has(`${topic}:${p}`)),
+        }))
+        .filter((t) => t.partitions.length > 0);
+      if (idle.length > 0) consumer.pause(idle);
+    });
+    consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
+      const { topic, partition, lastOffset } = event.payload;
+      this.progress(topic, partition, BigInt(lastOffset) + 1n);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const request = this.requests.get(`${batch.topic}:${batch.partition}`);
+        if (!request) return;
+        const messages = (batch.messages as unknown as InboundMessage[]).filter(
+          (m) => BigInt(m.offset) < request.until,
+        );
+        try {
+          if (messages.length > 0) await request.apply(messages);
+        } catch (error) {
+          this.finish(batch.topic, batch.partition, error);
+        }
+      },
+    });
+  }
+
+  async read(
+    topic: string,
+    partition: number,
+    from: string,
+    until: string,
+    apply: (messages: readonly InboundMessage[]) => void | Promise<void>,
+  ): Promise<void> {
+    if (BigInt(from) >= BigInt(until)) return;
+    if (!this.topics.includes(topic)) throw new Error(`changelog reader was not started with ${topic}`);
+    const key = `${topic}:${partition}`;
+    if (this.requests.has(key)) throw new Error(`${key} is already being read`);
+    await this.started;
+    const done = new Promise<void>((resolve, reject) => {
+      this.requests.set(key, { until: BigInt(until), apply, resolve, reject });
+    });
+    this.consumer.seek({ topic, partition, offset: from });
+    this.consumer.resume([{ topic, partitions: [partition] }]);
+    return done;
+  }
+
+  private progress(topic: string, partition: number, position: bigint): void {
+    const request = this.requests.get(`${topic}:${partition}`);
+    if (request && position >= request.until) this.finish(topic, partition);
+  }
+
+  private finish(topic: string, partition: number, error?: unknown): void {
+    const key = `${topic}:${partition}`;
+    const request = this.requests.get(key);
+    if (!request) return;
+    this.requests.delete(key);
+    this.consumer.pause([{ topic, partitions: [partition] }]);
+    if (error === undefined) request.resolve();
+    else request.reject(error);
+  }
+
+  async stop(): Promise<void> {
+    for (const request of this.requests.values()) request.reject(new Error('changelog reader stopped'));
+    this.requests.clear();
+    if (this.started) await this.consumer.disconnect().catch(() => undefined);
   }
 }

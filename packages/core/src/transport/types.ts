@@ -117,9 +117,32 @@ export interface ProducerOptions {
   idempotent: boolean;
 }
 
+/**
+ * Reads chosen partitions of changelog topics between two offsets, outside the app's consumer
+ * group (recovery of table partitions, standbys). Reads committed records only: records of
+ * aborted transactions are skipped, and their markers still count as progress.
+ */
+export interface ChangelogReader {
+  /** Subscribes to these topics; every partition stays paused until it is read. */
+  start(topics: string[]): Promise<void>;
+  /**
+   * Hands the records of `topic`/`partition` with offsets in [from, until) to `apply`, in order,
+   * and resolves once the partition was read up to `until` (at once if from >= until).
+   */
+  read(
+    topic: string,
+    partition: number,
+    from: string,
+    until: string,
+    apply: (messages: readonly InboundMessage[]) => void | Promise<void>,
+  ): Promise<void>;
+  stop(): Promise<void>;
+}
+
 /** Creates clients that share one connection configuration. */
 export interface KafkaClient {
   admin(): AdminClient;
   producer(options: ProducerOptions): ProducerClient;
   consumer(options: ConsumerOptions): ConsumerClient;
+  changelogReader(options: { groupId: string; maxBytesPerPartition: number }): ChangelogReader;
 }

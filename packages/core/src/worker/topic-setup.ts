@@ -14,9 +14,9 @@ export interface TopicSetup {
 
 /**
  * Creates the app's missing topics: declared ones (with their own or the app's partition
- * count), repartition topics (with their source's count), and the dead-letter topics of
- * `subscribed`. A repartition topic whose count differs from its source is an error: its keys
- * would land on the wrong worker.
+ * count), derived ones — repartition topics and table changelogs — with the partition count of
+ * their sources, and the dead-letter topics of `subscribed`. A derived topic whose existing
+ * count differs is an error: its keys would land on the wrong worker.
  */
 export async function setUpTopics(
   admin: AdminClient,
@@ -36,12 +36,27 @@ export async function setUpTopics(
     plain.map((t) => specOf(t, t.partitions ?? settings.topicPartitions)),
   );
   const counts = await admin.partitionCounts(plain.map((t) => t.name));
+  // derived topics resolve in rounds: a changelog may derive from a repartition topic
   const derived: TopicSpec[] = [];
-  for (const topic of topics) {
-    const sources = context.sourcesOf(topic);
-    if (!sources) continue;
-    const partitions = Math.max(...sources.map((s) => counts.get(s.name) ?? settings.topicPartitions));
-    derived.push(specOf(topic, partitions));
+  let pending = topics.filter((t) => context.sourcesOf(t) !== undefined);
+  while (pending.length > 0) {
+    const ready = pending.filter(
+      (t) =>
+        t.partitions !== undefined ||
+        context.sourcesOf(t)!.every((s) => counts.has(s.name) || context.sourcesOf(s) === undefined),
+    );
+    if (ready.length === 0)
+      throw new StromError(
+        'CONFIG',
+        `derived topics depend on each other: ${pending.map((t) => t.name).join(', ')}`,
+      );
+    for (const topic of ready) {
+      const partitions =
+        topic.partitions ?? derivedCount(topic, context.sourcesOf(topic)!, counts, settings.topicPartitions);
+      counts.set(topic.name, partitions);
+      derived.push(specOf(topic, partitions));
+    }
+    pending = pending.filter((t) => !ready.includes(t));
   }
   created.push(...(await admin.createTopics(derived)));
   const deadLetterTopics = [...new Set(subscribed.map((t) => t.deadLetterTopic))];
@@ -60,10 +75,29 @@ export async function setUpTopics(
     if (actual !== undefined && actual !== d.partitions) {
       throw new StromError(
         'TOPIC',
-        `${d.topic} has ${actual} partitions but its source has ${d.partitions}: delete it (it is internal) and restart`,
+        `${d.topic} has ${actual} partitions but must have ${d.partitions} like its source: delete it (it is internal) and restart`,
         { topic: d.topic },
       );
     }
   }
   return { partitions, created };
+}
+
+function derivedCount(
+  topic: Topic,
+  sources: readonly Topic[],
+  counts: Map<string, number>,
+  fallback: number,
+): number {
+  const known = sources.map((s) => ({ name: s.name, count: counts.get(s.name) ?? s.partitions ?? fallback }));
+  const distinct = new Set(known.map((k) => k.count));
+  if (distinct.size > 1) {
+    throw new StromError(
+      'CONFIG',
+      `${topic.name} must be co-partitioned with the topics it is derived from, but they differ (${known
+        .map((k) => `${k.name}: ${k.count}`)
+        .join(', ')}): give it an explicit partition count`,
+    );
+  }
+  return known[0]?.count ?? fallback;
 }

@@ -1,11 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { Actor, type ActorHost } from '../agents/actor.js';
 import type { Agent } from '../agents/agent.js';
 import type { AppContext } from '../app/context.js';
 import { describeError, StromError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
 import { BufferedProducer, type RecordSender } from '../producer/buffered-producer.js';
+import { resolveStore } from '../stores/resolve.js';
 import type { Channel } from '../streams/channel.js';
 import { Completion, type Item, StreamEvent } from '../streams/event.js';
+import { TableManager } from '../tables/table-manager.js';
 import type { Topic } from '../topics/topic.js';
 import type {
   AdminClient,
@@ -62,6 +65,7 @@ export class Worker implements ActorHost {
   private failure: unknown;
   private resolveFinished!: (exitCode: number) => void;
   private partitionCounts = new Map<string, number>();
+  private tables: TableManager | undefined;
   state: WorkerState = 'idle';
   /** Resolves with the process exit code once the worker stopped (0 = clean). */
   readonly finished: Promise<number> = new Promise((resolve) => {
@@ -96,7 +100,25 @@ export class Worker implements ActorHost {
       });
       this.uninstallSender = this.context.useSender(this.producer);
       await this.startActors();
+      for (const table of this.context.tables) {
+        if (table.partitions === undefined) this.context.deriveFrom(table.changelog, this.router.topics());
+      }
       const description = await this.ensureTopics();
+      this.tables = new TableManager({
+        tables: this.context.tables,
+        reader: this.client.changelogReader({
+          groupId: `${settings.id}-changelog-reader-${randomUUID()}`,
+          maxBytesPerPartition: settings.maxBytesPerPartition,
+        }),
+        offsets: (topic) => this.admin!.topicOffsets(topic),
+        storeFor: (table) =>
+          resolveStore(table.storeOption ?? settings.store, {
+            stateDir: settings.stateDir,
+            appId: settings.id,
+          }),
+        log: this.log,
+      });
+      await this.tables.start(this.partitionCounts);
       const consumer = this.client.consumer({
         groupId: settings.id,
         sessionTimeoutMs: settings.sessionTimeoutMs,
@@ -106,7 +128,10 @@ export class Worker implements ActorHost {
         readCommitted: true,
       });
       this.consumer = consumer;
-      consumer.onGroupJoin((assignment) => this.log.info({ assignment }, 'partitions assigned'));
+      consumer.onGroupJoin((assignment) => {
+        this.log.info({ assignment }, 'partitions assigned');
+        this.tables?.assign(assignment);
+      });
       consumer.onCrash((error) => this.fail(error));
       await consumer.connect();
       await consumer.subscribe(
@@ -154,8 +179,9 @@ export class Worker implements ActorHost {
         Promise.all(this.actors.map((a) => a.stop())),
         Math.max(500, this.stopDeadline - Date.now()),
       );
-      // Step 3: deliver what the agents sent last
+      // Step 3: deliver what the agents sent last, then close the tables
       await this.producer?.flush().catch((error) => this.log.warn({ err: error }, 'final flush failed'));
+      await this.tables?.stop().catch((error) => this.log.warn({ err: error }, 'closing tables failed'));
     } finally {
       await this.release();
       this.state = wasCrashed || this.failure !== undefined ? 'crashed' : 'stopped';
@@ -258,7 +284,7 @@ export class Worker implements ActorHost {
         partitions: this.partitionCounts.get(t.name) ?? t.partitions ?? this.context.settings.topicPartitions,
         internal: t.internal,
       })),
-      tables: [],
+      tables: this.context.tables.map((t) => `${t.name} (${t.changelog.name})`),
     };
   }
 
@@ -277,6 +303,9 @@ export class Worker implements ActorHost {
       return;
     }
     const { topic, partition } = batch;
+    // the partition's tables must be recovered before its events run
+    if (!(await this.awaitCompletion(this.tables?.ready(topic, partition) ?? Promise.resolve(), control)))
+      return;
     const channels = this.router.channelsFor(route, partition);
     const accepted: Array<{ message: InboundMessage; key: unknown; value: unknown }> = [];
     for (const message of batch.messages) {
@@ -300,7 +329,7 @@ export class Worker implements ActorHost {
       }
     }
     for (let i = 0; i < channels.length; i++) channels[i]!.push(queues[i]!);
-    const settled = await this.awaitCompletion(completion, control);
+    const settled = await this.awaitCompletion(completion.settled, control);
     await this.producer!.flush();
     if (settled) {
       control.resolveOffset(lastOffset);
@@ -314,17 +343,20 @@ export class Worker implements ActorHost {
     }
   }
 
-  /** True when every event finished; false when the stop deadline or a failure came first. */
-  private async awaitCompletion(completion: Completion, control: BatchControl): Promise<boolean> {
+  /** True when `work` finished; false when the stop deadline or a failure came first. Heartbeats meanwhile. */
+  private async awaitCompletion(work: Promise<void>, control: BatchControl): Promise<boolean> {
     let finished = false;
-    void completion.settled.then(() => {
-      finished = true;
-    });
+    void work.then(
+      () => {
+        finished = true;
+      },
+      (error: unknown) => this.fail(error),
+    );
     const beat = this.context.settings.heartbeatIntervalMs;
     for (;;) {
       const waitMs = Math.min(beat, this.stopDeadline - Date.now());
       if (waitMs <= 0 || this.failure !== undefined) return finished;
-      await Promise.race([completion.settled, sleep(Math.min(waitMs, 250))]);
+      await Promise.race([work.catch(() => undefined), sleep(Math.min(waitMs, 250))]);
       if (finished) return true;
       // a rebalance makes the heartbeat throw: keep finishing the batch, kafkajs rejoins after it
       await control.heartbeat().catch(() => undefined);

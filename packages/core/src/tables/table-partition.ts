@@ -1,0 +1,91 @@
+import type { PartitionStore, StoreWrite } from '../stores/types.js';
+
+/**
+ * One partition of a table: decoded values in memory in front of a PartitionStore. With a
+ * non-persistent store the map holds everything; with a persistent one it is a write-back
+ * cache: writes stay in `dirty` until `flush()` writes them in one batch.
+ */
+export class TablePartition<V> {
+  private readonly values = new Map<string, V>();
+  private readonly dirty = new Map<string, V | undefined>();
+
+  constructor(
+    readonly partition: number,
+    private readonly store: PartitionStore,
+    /** True when `values` holds every key (memory store): a miss needs no store read. */
+    private readonly complete: boolean,
+    private readonly encode: (value: V) => Buffer,
+    private readonly decode: (bytes: Buffer) => V,
+  ) {}
+
+  /** Synchronous hit, if the value is in memory (or known absent). */
+  peek(key: string): { found: boolean; value: V | undefined } {
+    if (this.values.has(key)) return { found: true, value: this.values.get(key) };
+    if (this.complete || this.dirty.has(key)) return { found: true, value: undefined };
+    return { found: false, value: undefined };
+  }
+
+  async get(key: string): Promise<V | undefined> {
+    const hit = this.peek(key);
+    if (hit.found) return hit.value;
+    const bytes = await this.store.get(key);
+    if (bytes === undefined) return undefined;
+    const value = this.decode(bytes);
+    if (!this.dirty.has(key)) this.values.set(key, value);
+    return value;
+  }
+
+  set(key: string, value: V): void {
+    this.values.set(key, value);
+    if (!this.complete) this.dirty.set(key, value);
+  }
+
+  delete(key: string): void {
+    this.values.delete(key);
+    if (!this.complete) this.dirty.set(key, undefined);
+  }
+
+  /** Applies changelog records (recovery): value undefined = tombstone. */
+  applyRecords(records: ReadonlyArray<[string, V | undefined]>): void {
+    for (const [key, value] of records) {
+      if (value === undefined) this.delete(key);
+      else this.set(key, value);
+    }
+  }
+
+  /** Writes dirty entries to the store with the changelog offset they reflect. */
+  async flush(checkpoint: string | undefined): Promise<number> {
+    if (this.complete && checkpoint === undefined) return 0;
+    const writes: StoreWrite[] = [];
+    for (const [key, value] of this.dirty)
+      writes.push({ key, value: value === undefined ? null : this.encode(value) });
+    this.dirty.clear();
+    await this.store.write(writes, checkpoint);
+    return writes.length;
+  }
+
+  checkpoint(): Promise<string | undefined> {
+    return this.store.checkpoint();
+  }
+
+  /** Every entry of the partition (memory first, then store entries not shadowed). */
+  async *entries(): AsyncIterable<[string, V]> {
+    if (this.complete) {
+      yield* [...this.values.entries()];
+      return;
+    }
+    for await (const [key, bytes] of this.store.entries()) {
+      if (this.dirty.has(key)) continue;
+      yield [key, this.values.get(key) ?? this.decode(bytes)];
+    }
+    for (const [key, value] of this.dirty) if (value !== undefined) yield [key, value];
+  }
+
+  get size(): number {
+    return this.values.size;
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}

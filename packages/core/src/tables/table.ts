@@ -1,0 +1,181 @@
+import type { ZodType } from 'zod';
+import type { AppContext } from '../app/context.js';
+import { StromError } from '../errors/errors.js';
+import type { Store } from '../stores/types.js';
+import { currentEvent } from '../streams/current-event.js';
+import type { Topic } from '../topics/topic.js';
+import type { TablePartition } from './table-partition.js';
+
+export interface TableOptions<K, V> {
+  /** Value of a key never set (like Faust's `default=int`); without it `get` may return undefined. */
+  default?: () => V;
+  /**
+   * Partitions of the table and its changelog. Default: the partition count of the topics the
+   * app reads (they must agree; a table is co-partitioned with the stream that writes it).
+   */
+  partitions?: number;
+  /** `memory` (default: the app's `store`), `rocksdb`, or a Store of your own. */
+  store?: 'memory' | 'rocksdb' | Store;
+  /** zod schema of keys (types only; keys are JSON in the changelog). */
+  key?: ZodType<K>;
+  /** zod schema of values (types only; values are JSON in the changelog). */
+  value?: ZodType<V>;
+}
+
+/** Who holds the table's partitions: the worker (assigned ones) or the test harness (any). */
+export interface TablePartitions {
+  partitionFor(table: Table<unknown, unknown>, partition: number): TablePartition<unknown> | undefined;
+  localPartitions(table: Table<unknown, unknown>): Iterable<TablePartition<unknown>>;
+}
+
+const jsonEncode = (value: unknown) => Buffer.from(JSON.stringify(value));
+
+/**
+ * A key/value table with a changelog topic: every write updates the local partition and
+ * produces a record to `<appId>-<table>-changelog` on the partition of the event being
+ * processed, so a worker that takes the partition over rebuilds the same state.
+ *
+ * @example
+ * const counts = app.table('vendor_rides', { default: () => 0 })
+ * app.agent(rides, async (stream) => {
+ *   for await (const ride of stream.groupBy((r) => r.vendorId, { name: 'vendorId' })) {
+ *     await counts.update(ride.vendorId, (n) => n + 1)
+ *   }
+ * })
+ */
+export class Table<K = unknown, V = unknown, R = V | undefined> {
+  readonly name: string;
+  readonly changelog: Topic;
+  readonly partitions: number | undefined;
+  readonly storeOption: TableOptions<K, V>['store'];
+  private readonly defaultValue: (() => V) | undefined;
+  private holder: TablePartitions | undefined;
+
+  constructor(
+    private readonly context: AppContext,
+    name: string,
+    options: TableOptions<K, V>,
+  ) {
+    if (!/^[A-Za-z0-9._-]+$/.test(name))
+      throw new StromError('CONFIG', `table "${name}": use letters, digits, ".", "_" and "-"`);
+    this.name = name;
+    this.partitions = options.partitions;
+    this.storeOption = options.store;
+    this.defaultValue = options.default;
+    this.changelog = context.declare(`${context.appId}-${name}-changelog`, {
+      internal: true,
+      keyCodec: 'json',
+      valueCodec: 'json',
+      partitions: options.partitions,
+      config: { 'cleanup.policy': 'compact' },
+    });
+  }
+
+  /** @internal the worker or harness that holds the partitions */
+  attach(holder: TablePartitions | undefined): void {
+    this.holder = holder;
+  }
+
+  /** The value of `key` in the partition of the current event (default if unset). */
+  async get(key: K): Promise<R> {
+    const id = keyId(key);
+    const partition = this.readPartition(id);
+    const value = partition === undefined ? undefined : await partition.get(id);
+    return (value === undefined ? this.defaultValue?.() : value) as R;
+  }
+
+  async has(key: K): Promise<boolean> {
+    const id = keyId(key);
+    const partition = this.readPartition(id);
+    return partition !== undefined && (await partition.get(id)) !== undefined;
+  }
+
+  /** Sets `key` in the current event's partition and writes the change to the changelog. */
+  set(key: K, value: V): void {
+    const { partition, id } = this.writePartition(key);
+    partition.set(id, value);
+    this.log(partition.partition, id, jsonEncode(value));
+  }
+
+  /** Deletes `key` (a tombstone in the changelog). */
+  delete(key: K): void {
+    const { partition, id } = this.writePartition(key);
+    partition.delete(id);
+    this.log(partition.partition, id, null);
+  }
+
+  /** Reads `key`, applies `fn`, stores and returns the result. */
+  async update(key: K, fn: (current: R) => V): Promise<V> {
+    const { partition, id } = this.writePartition(key);
+    const hit = partition.peek(id);
+    const current = hit.found ? hit.value : await partition.get(id);
+    const next = fn((current === undefined ? this.defaultValue?.() : current) as R);
+    partition.set(id, next);
+    this.log(partition.partition, id, jsonEncode(next));
+    return next;
+  }
+
+  /** Entries of the partitions this worker holds. */
+  async *entries(): AsyncIterable<[K, V]> {
+    for (const partition of this.holder?.localPartitions(this as Table<unknown, unknown>) ?? []) {
+      for await (const [id, value] of partition.entries()) yield [JSON.parse(id) as K, value as V];
+    }
+  }
+
+  /** The local entries as a plain object keyed by the keys' JSON text: `{"1": 87, "2": 179}`. */
+  async toObject(): Promise<Record<string, V>> {
+    const result: Record<string, V> = {};
+    for await (const [key, value] of this.entries())
+      result[typeof key === 'string' ? key : JSON.stringify(key)] = value;
+    return result;
+  }
+
+  toString(): string {
+    return `table ${this.name}`;
+  }
+
+  private writePartition(key: K): { partition: TablePartition<V>; id: string } {
+    const event = currentEvent();
+    if (event === undefined) {
+      throw new StromError('CONFIG', `${this}: write it from agent code, while an event is processed`);
+    }
+    const partition = this.holder?.partitionFor(this as Table<unknown, unknown>, event.partition);
+    if (partition === undefined) {
+      throw new StromError(
+        'TOPIC',
+        `${this} has no partition ${event.partition} here: is it co-partitioned with ${event.topic}?`,
+        { topic: event.topic, partition: event.partition, offset: event.offset },
+      );
+    }
+    return { partition: partition as TablePartition<V>, id: keyId(key) };
+  }
+
+  /** Inside a stream: the event's partition. Outside: the local partition that has the key. */
+  private readPartition(id: string): TablePartition<V> | undefined {
+    const event = currentEvent();
+    if (event !== undefined) {
+      return this.holder?.partitionFor(this as Table<unknown, unknown>, event.partition) as
+        | TablePartition<V>
+        | undefined;
+    }
+    for (const partition of this.holder?.localPartitions(this as Table<unknown, unknown>) ?? []) {
+      if (partition.peek(id).value !== undefined) return partition as TablePartition<V>;
+    }
+    return undefined;
+  }
+
+  private log(partition: number, id: string, value: Buffer | null): void {
+    void this.context.sender().send({ topic: this.changelog.name, partition, key: Buffer.from(id), value });
+  }
+}
+
+/** A key's identity in the store and the changelog: its JSON text. */
+export function keyId(key: unknown): string {
+  return JSON.stringify(key);
+}
+
+export function decodeJson(bytes: Buffer): unknown {
+  return JSON.parse(bytes.toString('utf8'));
+}
+
+export { jsonEncode };
