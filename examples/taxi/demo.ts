@@ -17,7 +17,18 @@ interface Pipeline {
 
 async function pipelines(): Promise<Pipeline[]> {
   const branch = await import('./branch_price.js');
+  const count = await import('./count_vendor_trips.js');
   return [
+    {
+      app: count.app,
+      outputs: [count.app.id],
+      summary: async () => {
+        const counts = Object.fromEntries(await count.app.readTable(count.vendorRides.name));
+        return [
+          `count_vendor_trips: rides per vendor ${JSON.stringify(counts)} (table ${count.vendorRides.name})`,
+        ];
+      },
+    },
     {
       app: branch.app,
       outputs: [branch.highAmount.name, branch.lowAmount.name, branch.app.id],

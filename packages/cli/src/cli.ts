@@ -2,6 +2,7 @@ import { type App, LOG_LEVELS } from '@strom/core';
 import yargs from 'yargs';
 import { agentsCommand } from './commands/agents.js';
 import { sendCommand } from './commands/send.js';
+import { tableCommand, tablesCommand } from './commands/tables.js';
 import { topicsCommand } from './commands/topics.js';
 import { workerCommand } from './commands/worker.js';
 import { CommandContext, type GlobalArgs } from './context.js';
@@ -32,7 +33,9 @@ export async function runCli(argv: string[], options: { app?: App } = {}): Promi
     .command(sendCommand(context) as never)
     .command(agentsCommand(context))
     .command(topicsCommand(context) as never)
-    .demandCommand(1, 'name a command: worker, send, agents or topics (see --help)')
+    .command(tablesCommand(context))
+    .command(tableCommand(context) as never)
+    .demandCommand(1, 'name a command: worker, send, agents, topics, tables or table (see --help)')
     .strict()
     .exitProcess(false)
     .fail((message, error) => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -172,6 +173,74 @@ export class App {
       partitions: counts.get(name),
       internal: this.topics().find((t) => t.name === name)?.internal ?? true,
     }));
+  }
+
+  /**
+   * A table's current contents, read from its changelog: works with no worker running.
+   * Keys are the keys' JSON texts (as in `toObject()`).
+   */
+  async readTable(name: string): Promise<Map<string, unknown>> {
+    const table = this.tableNamed(name);
+    const contents = new Map<string, unknown>();
+    const reader = this.client().changelogReader({
+      groupId: `${this.id}-table-reader-${randomUUID()}`,
+      maxBytesPerPartition: this.settings.maxBytesPerPartition,
+    });
+    try {
+      const offsets = await this.withAdmin(async (admin) => {
+        if (!(await admin.listTopics()).includes(table.changelog.name)) {
+          throw new ConfigError(`${table} has no changelog yet (${table.changelog.name}): run a worker of ${this.id} first`);
+        }
+        return admin.topicOffsets(table.changelog.name);
+      });
+      await reader.start([table.changelog.name]);
+      for (const { partition, low, high } of offsets) {
+        await reader.read(table.changelog.name, partition, low, high, (messages) => {
+          for (const m of messages) {
+            const key = m.key === null ? 'null' : m.key.toString('utf8');
+            const text = key.startsWith('"') ? (JSON.parse(key) as string) : key;
+            if (m.value === null) contents.delete(text);
+            else contents.set(text, JSON.parse(m.value.toString('utf8')));
+          }
+        });
+      }
+    } finally {
+      await reader.stop();
+    }
+    return contents;
+  }
+
+  /** The app's tables: partitions of their changelogs and which worker owns each partition now. */
+  async describeTables(): Promise<
+    Array<{ name: string; changelog: string; partitions: number | undefined; owners: Record<number, string> }>
+  > {
+    return this.withAdmin(async (admin) => {
+      const members = await admin.groupMembers(this.id);
+      const topics = [...new Set(members.flatMap((m) => m.assignment.map((a) => a.topic)))];
+      const counts = await admin.partitionCounts([...topics, ...this.tables.map((t) => t.changelog.name)]);
+      return this.tables.map((table) => {
+        const partitions = counts.get(table.changelog.name);
+        const owners: Record<number, string> = {};
+        for (const member of members) {
+          for (const { topic, partitions: assigned } of member.assignment) {
+            if (counts.get(topic) !== partitions) continue;
+            for (const p of assigned)
+              owners[p] = `${member.clientId}@${member.host} (${member.memberId.slice(-8)})`;
+          }
+        }
+        return { name: table.name, changelog: table.changelog.name, partitions, owners };
+      });
+    });
+  }
+
+  private tableNamed(name: string): Table<unknown, unknown> {
+    const table = this.tables.find((t) => t.name === name);
+    if (!table) {
+      throw new ConfigError(
+        `no table "${name}" in app ${this.id}: it has ${this.tables.map((t) => t.name).join(', ') || 'none'}`,
+      );
+    }
+    return table;
   }
 
   private async withAdmin<T>(use: (admin: AdminClient) => Promise<T>): Promise<T> {

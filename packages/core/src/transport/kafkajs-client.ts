@@ -1,5 +1,6 @@
 import {
   type Admin,
+  AssignerProtocol,
   type Consumer,
   type EachBatchPayload,
   Kafka,
@@ -17,6 +18,7 @@ import type {
   ConsumerClient,
   ConsumerOptions,
   ConsumerRunOptions,
+  GroupMember,
   InboundMessage,
   KafkaClient,
   OutRecord,
@@ -118,6 +120,10 @@ class KafkaJsAdmin implements AdminClient {
     return offsets.map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
   }
 
+  groupMembers(groupId: string): Promise<GroupMember[]> {
+    return groupMembersOf(this.admin, groupId);
+  }
+
   async groupOffsets(groupId: string, topics: string[]): Promise<Map<string, Map<number, string>>> {
     const result = new Map<string, Map<number, string>>();
     const offsets = await this.admin.fetchOffsets({ groupId, topics });
@@ -126,6 +132,23 @@ class KafkaJsAdmin implements AdminClient {
     }
     return result;
   }
+}
+
+async function groupMembersOf(admin: Admin, groupId: string): Promise<GroupMember[]> {
+  const { groups } = await admin.describeGroups([groupId]);
+  return (groups[0]?.members ?? []).map((m) => {
+    const decoded =
+      m.memberAssignment.length > 0 ? AssignerProtocol.MemberAssignment.decode(m.memberAssignment) : null;
+    return {
+      memberId: m.memberId,
+      clientId: m.clientId,
+      host: m.clientHost,
+      assignment: Object.entries(decoded?.assignment ?? {}).map(([topic, partitions]) => ({
+        topic,
+        partitions,
+      })),
+    };
+  });
 }
 
 class KafkaJsProducer implements ProducerClient {

@@ -50,6 +50,15 @@ export interface AdminClient {
   partitionCounts(topics: string[]): Promise<Map<string, number>>;
   topicOffsets(topic: string): Promise<PartitionOffsets[]>;
   groupOffsets(groupId: string, topics: string[]): Promise<Map<string, Map<number, string>>>;
+  /** The members of a consumer group and what each is assigned (empty if the group is empty). */
+  groupMembers(groupId: string): Promise<GroupMember[]>;
+}
+
+export interface GroupMember {
+  memberId: string;
+  clientId: string;
+  host: string;
+  assignment: Assignment[];
 }
 
 export interface ProducerClient {
