@@ -189,7 +189,9 @@ export class App {
     try {
       const offsets = await this.withAdmin(async (admin) => {
         if (!(await admin.listTopics()).includes(table.changelog.name)) {
-          throw new ConfigError(`${table} has no changelog yet (${table.changelog.name}): run a worker of ${this.id} first`);
+          throw new ConfigError(
+            `${table} has no changelog yet (${table.changelog.name}): run a worker of ${this.id} first`,
+          );
         }
         return admin.topicOffsets(table.changelog.name);
       });

@@ -45,6 +45,14 @@ export const appSettingsSchema = z
       .describe(
         'Default store of tables: "memory" (rebuilt from the changelog on start) or "rocksdb" (on disk, checkpointed).',
       ),
+    standbys: z
+      .number()
+      .int()
+      .min(0)
+      .default(1)
+      .describe(
+        'Standby copies of each table partition kept by other workers, promoted on failover (as Faust).',
+      ),
     stateDir: z
       .string()
       .default('.strom-data')

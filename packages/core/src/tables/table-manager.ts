@@ -1,7 +1,13 @@
 import { StromError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Store } from '../stores/types.js';
-import type { Assignment, ChangelogReader, InboundMessage, PartitionOffsets } from '../transport/types.js';
+import type {
+  Assignment,
+  ChangelogReader,
+  FollowHandle,
+  InboundMessage,
+  PartitionOffsets,
+} from '../transport/types.js';
 import { decodeJson, jsonEncode, type Table, type TablePartitions } from './table.js';
 import { TablePartition } from './table-partition.js';
 
@@ -16,13 +22,34 @@ export interface TableManagerOptions {
   log: Logger;
 }
 
+/** What one recovery of a table partition did (for logs, tests and benchmarks). */
+export interface RecoveryReport {
+  table: string;
+  partition: number;
+  /** Changelog records read to make the partition current. */
+  records: number;
+  fromOffset: string;
+  highWatermark: string;
+  /** True when a standby copy was promoted (only its tail was read). */
+  promoted: boolean;
+  ms: number;
+}
+
+interface Standby {
+  partition: TablePartition<unknown>;
+  follow: FollowHandle;
+}
+
 /**
- * Holds the table partitions of one worker: on every assignment it drops the partitions the
- * worker lost and recovers the ones it gained from their changelogs; a batch of a source
- * partition is processed only once the table partitions co-partitioned with it are ready.
+ * Holds the table partitions of one worker. On every assignment it drops the partitions the
+ * worker lost and makes the ones it gained current: from a standby copy when it kept one
+ * (reading only the changelog tail), else from the store's checkpoint or the changelog's
+ * start. A batch of a source partition runs only once its co-partitioned table partitions are
+ * ready. Standby copies follow their changelog partitions continuously.
  */
 export class TableManager implements TablePartitions {
   private readonly held = new Map<AnyTable, Map<number, TablePartition<unknown>>>();
+  private readonly standbys = new Map<string, Standby>();
   private readonly recoveries = new Map<string, Promise<void>>();
   /** Bumped on every (re)assignment of a table partition, so a stale recovery does not install itself. */
   private readonly generations = new Map<string, number>();
@@ -30,13 +57,10 @@ export class TableManager implements TablePartitions {
   private partitionCounts = new Map<AnyTable, number>();
   private topicCounts = new Map<string, number>();
   private readonly log: Logger;
+  readonly reports: RecoveryReport[] = [];
 
   constructor(private readonly options: TableManagerOptions) {
     this.log = options.log.child({ component: 'tables' });
-  }
-
-  get tables(): readonly AnyTable[] {
-    return this.options.tables;
   }
 
   /** Called once the topics exist: partition counts of the changelogs and of the subscribed topics. */
@@ -54,34 +78,66 @@ export class TableManager implements TablePartitions {
       await this.options.reader.start(this.options.tables.map((t) => t.changelog.name));
   }
 
-  /** A new assignment: drop table partitions no longer needed, start recovering the new ones. */
+  /** A new assignment: drop table partitions no longer needed, make the new ones current. */
   assign(assignment: readonly Assignment[]): void {
     for (const table of this.options.tables) {
-      const count = this.partitionCounts.get(table)!;
-      const wanted = new Set<number>();
-      for (const { topic, partitions } of assignment) {
-        if (this.topicCounts.get(topic) === count) for (const p of partitions) wanted.add(p);
-      }
+      const wanted = this.partitionsFor(table, assignment);
       const held = this.held.get(table)!;
       for (const p of [...held.keys()]) {
         if (wanted.has(p)) continue;
         const partition = held.get(p)!;
         held.delete(p);
-        this.recoveries.delete(`${table.name}:${p}`);
         void partition.close();
         this.log.info({ table: table.name, partition: p }, 'table partition released');
+      }
+      for (const key of [...this.recoveries.keys()]) {
+        const [name, p] = splitKey(key);
+        if (name === table.name && !wanted.has(p)) this.recoveries.delete(key);
       }
       for (const p of wanted) {
         const key = `${table.name}:${p}`;
         if (this.recoveries.has(key)) continue;
         const generation = ++this.generation;
         this.generations.set(key, generation);
-        this.recoveries.set(key, this.recover(table, p, generation));
+        const standby = this.standbys.get(key);
+        this.standbys.delete(key);
+        this.recoveries.set(key, this.recover(table, p, generation, standby));
       }
     }
   }
 
-  /** Resolves when every table partition co-partitioned with `topic`/`partition` is recovered. */
+  /** Standby duties from the assignor: per partition count, the partitions to keep a copy of. */
+  async setStandbys(byCount: Readonly<Record<number, number[]>>): Promise<void> {
+    for (const table of this.options.tables) {
+      const count = this.partitionCounts.get(table)!;
+      const active = this.held.get(table)!;
+      const wanted = new Set(
+        (byCount[count] ?? []).filter((p) => !active.has(p) && !this.recoveries.has(`${table.name}:${p}`)),
+      );
+      for (const [key, standby] of [...this.standbys]) {
+        const [name, p] = splitKey(key);
+        if (name !== table.name || wanted.has(p)) continue;
+        this.standbys.delete(key);
+        await standby.follow.stop();
+        await standby.partition.close();
+      }
+      for (const p of wanted) {
+        const key = `${table.name}:${p}`;
+        if (this.standbys.has(key)) continue;
+        const { partition, from } = await this.openPartition(table, p);
+        const follow = this.options.reader.follow(table.changelog.name, p, from, (messages) =>
+          partition.applyRecords(messages.map(toRecord)),
+        );
+        this.standbys.set(key, { partition, follow });
+        this.log.info(
+          { table: table.name, partition: p, fromOffset: from },
+          'following table partition as standby',
+        );
+      }
+    }
+  }
+
+  /** Resolves when every table partition co-partitioned with `topic`/`partition` is current. */
   ready(topic: string, partition: number): Promise<void> {
     const count = this.topicCounts.get(topic);
     const pending: Promise<void>[] = [];
@@ -102,7 +158,10 @@ export class TableManager implements TablePartitions {
   }
 
   async stop(): Promise<void> {
+    for (const standby of this.standbys.values()) await standby.follow.stop().catch(() => undefined);
     await this.options.reader.stop();
+    for (const standby of this.standbys.values()) await standby.partition.close();
+    this.standbys.clear();
     for (const table of this.options.tables) {
       for (const partition of this.held.get(table)?.values() ?? []) await partition.close();
       table.attach(undefined);
@@ -110,13 +169,20 @@ export class TableManager implements TablePartitions {
     this.held.clear();
   }
 
-  /**
-   * Step 1: open the store partition and read its checkpoint.
-   * Step 2: read the changelog from max(checkpoint, low watermark) to the high watermark.
-   * Step 3: make the partition visible to the table.
-   */
-  private async recover(table: AnyTable, p: number, generation: number): Promise<void> {
-    const started = Date.now();
+  private partitionsFor(table: AnyTable, assignment: readonly Assignment[]): Set<number> {
+    const count = this.partitionCounts.get(table);
+    const wanted = new Set<number>();
+    for (const { topic, partitions } of assignment) {
+      if (this.topicCounts.get(topic) === count) for (const p of partitions) wanted.add(p);
+    }
+    return wanted;
+  }
+
+  /** A fresh partition on its store, and the changelog offset to read it from. */
+  private async openPartition(
+    table: AnyTable,
+    p: number,
+  ): Promise<{ partition: TablePartition<unknown>; from: string }> {
     const store = this.options.storeFor(table);
     const storePartition = await store.open(table.name, p);
     const partition = new TablePartition<unknown>(
@@ -129,8 +195,36 @@ export class TableManager implements TablePartitions {
     const checkpoint = store.persistent ? await storePartition.checkpoint() : undefined;
     const offsets = (await this.options.offsets(table.changelog.name)).find((o) => o.partition === p);
     const low = BigInt(offsets?.low ?? '0');
-    const high = BigInt(offsets?.high ?? '0');
     const from = checkpoint !== undefined && BigInt(checkpoint) > low ? BigInt(checkpoint) : low;
+    return { partition, from: String(from) };
+  }
+
+  /**
+   * Step 1: take the standby copy, or open the store partition at its checkpoint.
+   * Step 2: read the changelog from there to the high watermark.
+   * Step 3: make the partition visible to the table (unless it was released meanwhile).
+   */
+  private async recover(
+    table: AnyTable,
+    p: number,
+    generation: number,
+    standby: Standby | undefined,
+  ): Promise<void> {
+    const started = Date.now();
+    const store = this.options.storeFor(table);
+    let partition: TablePartition<unknown>;
+    let from: bigint;
+    if (standby) {
+      partition = standby.partition;
+      from = BigInt(await standby.follow.stop());
+    } else {
+      const opened = await this.openPartition(table, p);
+      partition = opened.partition;
+      from = BigInt(opened.from);
+    }
+    const offsets = (await this.options.offsets(table.changelog.name)).find((o) => o.partition === p);
+    const high = BigInt(offsets?.high ?? '0');
+    if (from < BigInt(offsets?.low ?? '0')) from = BigInt(offsets?.low ?? '0');
     const total = high > from ? Number(high - from) : 0;
     let read = 0;
     const progress = setInterval(() => {
@@ -165,27 +259,29 @@ export class TableManager implements TablePartitions {
       clearInterval(progress);
     }
     if (store.persistent) await partition.flush(String(high));
-    if (
-      this.generations.get(`${table.name}:${p}`) !== generation ||
-      !this.recoveries.has(`${table.name}:${p}`)
-    ) {
+    const key = `${table.name}:${p}`;
+    if (this.generations.get(key) !== generation || !this.recoveries.has(key)) {
       await partition.close(); // released while it was recovering
       return;
     }
     this.held.get(table)!.set(p, partition);
-    const ms = Date.now() - started;
-    this.log.info(
-      {
-        table: table.name,
-        partition: p,
-        records: read,
-        fromOffset: String(from),
-        highWatermark: String(high),
-        ms,
-      },
-      'table partition recovered',
-    );
+    const report: RecoveryReport = {
+      table: table.name,
+      partition: p,
+      records: read,
+      fromOffset: String(from),
+      highWatermark: String(high),
+      promoted: standby !== undefined,
+      ms: Date.now() - started,
+    };
+    this.reports.push(report);
+    this.log.info(report, standby ? 'standby table partition promoted' : 'table partition recovered');
   }
+}
+
+function splitKey(key: string): [string, number] {
+  const at = key.lastIndexOf(':');
+  return [key.slice(0, at), Number(key.slice(at + 1))];
 }
 
 function toRecord(message: InboundMessage): [string, unknown] {

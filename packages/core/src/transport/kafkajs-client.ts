@@ -7,6 +7,7 @@ import {
   type KafkaConfig,
   logLevel as KafkaLogLevel,
   type LogEntry,
+  type PartitionAssigner,
   Partitioners,
   type Producer,
 } from 'kafkajs';
@@ -18,6 +19,8 @@ import type {
   ConsumerClient,
   ConsumerOptions,
   ConsumerRunOptions,
+  FollowHandle,
+  GroupAssignor,
   GroupMember,
   InboundMessage,
   KafkaClient,
@@ -147,7 +150,47 @@ async function groupMembersOf(admin: Admin, groupId: string): Promise<GroupMembe
         topic,
         partitions,
       })),
+      userData: decoded?.userData,
     };
+  });
+}
+
+/** Runs a GroupAssignor as a kafkajs partition assigner. */
+function toKafkaJsAssigner(spec: GroupAssignor): PartitionAssigner {
+  return ({ cluster }) => ({
+    name: spec.name,
+    version: spec.version,
+    protocol: ({ topics }) => ({
+      name: spec.name,
+      metadata: AssignerProtocol.MemberMetadata.encode({
+        version: spec.version,
+        topics,
+        userData: spec.userData(),
+      }),
+    }),
+    assign: async ({ members, topics }) => {
+      const decoded = members.map((m) => {
+        const metadata = AssignerProtocol.MemberMetadata.decode(m.memberMetadata);
+        return {
+          memberId: m.memberId,
+          topics: metadata?.topics ?? [],
+          userData: metadata?.userData ?? Buffer.alloc(0),
+        };
+      });
+      const counts = new Map(topics.map((t) => [t, cluster.findTopicPartitionMetadata(t).length]));
+      const result = spec.assign(decoded, counts);
+      return members.map((m) => {
+        const mine = result.get(m.memberId);
+        return {
+          memberId: m.memberId,
+          memberAssignment: AssignerProtocol.MemberAssignment.encode({
+            version: spec.version,
+            assignment: Object.fromEntries((mine?.assignment ?? []).map((a) => [a.topic, a.partitions])),
+            userData: mine?.userData ?? Buffer.alloc(0),
+          }),
+        };
+      });
+    },
   });
 }
 
@@ -209,6 +252,7 @@ class KafkaJsConsumer implements ConsumerClient {
       maxWaitTimeInMs: options.maxWaitTimeMs,
       readUncommitted: !options.readCommitted,
       allowAutoTopicCreation: false,
+      ...(options.assignor ? { partitionAssigners: [toKafkaJsAssigner(options.assignor)] } : {}),
     });
   }
 
@@ -255,13 +299,13 @@ class KafkaJsConsumer implements ConsumerClient {
     return this.consumer.disconnect();
   }
 
-  onGroupJoin(listener: (assignment: Assignment[]) => void): () => void {
+  onGroupJoin(listener: (assignment: Assignment[], memberId: string) => void): () => void {
     return this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
       const assignment = Object.entries(event.payload.memberAssignment).map(([topic, partitions]) => ({
         topic,
         partitions,
       }));
-      listener(assignment);
+      listener(assignment, event.payload.memberId);
     });
   }
 
@@ -274,10 +318,16 @@ class KafkaJsConsumer implements ConsumerClient {
 
 interface ReadRequest {
   until: bigint;
+  /** Next offset to read: advanced by applied records and by kafkajs' batch events. */
+  position: bigint;
+  /** The apply call in progress, if any. */
+  busy: Promise<void> | undefined;
   apply: (messages: readonly InboundMessage[]) => void | Promise<void>;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
+
+const NO_END = 2n ** 63n - 1n;
 
 /**
  * kafkajs has no group-less consumer: this one joins a group of its own (one member, so it is
@@ -331,12 +381,17 @@ class KafkaJsChangelogReader implements ChangelogReader {
         const request = this.requests.get(`${batch.topic}:${batch.partition}`);
         if (!request) return;
         const messages = (batch.messages as unknown as InboundMessage[]).filter(
-          (m) => BigInt(m.offset) < request.until,
+          (m) => BigInt(m.offset) < request.until && BigInt(m.offset) >= request.position,
         );
+        if (messages.length === 0) return;
         try {
-          if (messages.length > 0) await request.apply(messages);
+          request.busy = Promise.resolve(request.apply(messages));
+          await request.busy;
+          request.position = BigInt(messages[messages.length - 1]!.offset) + 1n;
         } catch (error) {
           this.finish(batch.topic, batch.partition, error);
+        } finally {
+          request.busy = undefined;
         }
       },
     });
@@ -350,13 +405,48 @@ class KafkaJsChangelogReader implements ChangelogReader {
     apply: (messages: readonly InboundMessage[]) => void | Promise<void>,
   ): Promise<void> {
     if (BigInt(from) >= BigInt(until)) return;
+    await this.begin(topic, partition, from, until, apply);
+  }
+
+  follow(
+    topic: string,
+    partition: number,
+    from: string,
+    apply: (messages: readonly InboundMessage[]) => void | Promise<void>,
+  ): FollowHandle {
+    const key = `${topic}:${partition}`;
+    const following = this.begin(topic, partition, from, String(NO_END), apply);
+    following.catch(() => undefined);
+    return {
+      stop: async () => {
+        await this.started;
+        const request = this.requests.get(key);
+        if (!request) return from;
+        await request.busy;
+        this.requests.delete(key);
+        this.consumer.pause([{ topic, partitions: [partition] }]);
+        request.resolve();
+        return String(request.position);
+      },
+    };
+  }
+
+  private async begin(
+    topic: string,
+    partition: number,
+    from: string,
+    until: string,
+    apply: (messages: readonly InboundMessage[]) => void | Promise<void>,
+  ): Promise<void> {
     if (!this.topics.includes(topic)) throw new Error(`changelog reader was not started with ${topic}`);
     const key = `${topic}:${partition}`;
     if (this.requests.has(key)) throw new Error(`${key} is already being read`);
-    await this.started;
+    let request!: ReadRequest;
     const done = new Promise<void>((resolve, reject) => {
-      this.requests.set(key, { until: BigInt(until), apply, resolve, reject });
+      request = { until: BigInt(until), position: BigInt(from), busy: undefined, apply, resolve, reject };
     });
+    this.requests.set(key, request);
+    await this.started;
     this.consumer.seek({ topic, partition, offset: from });
     this.consumer.resume([{ topic, partitions: [partition] }]);
     return done;
@@ -364,7 +454,9 @@ class KafkaJsChangelogReader implements ChangelogReader {
 
   private progress(topic: string, partition: number, position: bigint): void {
     const request = this.requests.get(`${topic}:${partition}`);
-    if (request && position >= request.until) this.finish(topic, partition);
+    if (!request) return;
+    if (position > request.position) request.position = position;
+    if (request.position >= request.until) this.finish(topic, partition);
   }
 
   private finish(topic: string, partition: number, error?: unknown): void {

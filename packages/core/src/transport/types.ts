@@ -59,6 +59,8 @@ export interface GroupMember {
   clientId: string;
   host: string;
   assignment: Assignment[];
+  /** The assignor's data for this member (standby duties for Strom's assignor). */
+  userData: Buffer | undefined;
 }
 
 export interface ProducerClient {
@@ -105,13 +107,28 @@ export interface ConsumerClient {
   /** Finishes in-flight batches, commits what they resolved and leaves the group. */
   stop(): Promise<void>;
   disconnect(): Promise<void>;
-  onGroupJoin(listener: (assignment: Assignment[]) => void): () => void;
+  onGroupJoin(listener: (assignment: Assignment[], memberId: string) => void): () => void;
   /** Called when the consumer gave up (after its own retries). */
   onCrash(listener: (error: Error) => void): () => void;
 }
 
+/** A partition assignment strategy for the app's consumer group (computed by the group leader). */
+export interface GroupAssignor {
+  readonly name: string;
+  readonly version: number;
+  /** What this member sends when it joins. */
+  userData(): Buffer;
+  /** Leader only: partitions (and data) for every member. */
+  assign(
+    members: ReadonlyArray<{ memberId: string; topics: string[]; userData: Buffer }>,
+    partitionCounts: ReadonlyMap<string, number>,
+  ): Map<string, { assignment: Assignment[]; userData: Buffer }>;
+}
+
 export interface ConsumerOptions {
   groupId: string;
+  /** Default: kafkajs' round robin. */
+  assignor?: GroupAssignor;
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   maxBytesPerPartition: number;
@@ -145,7 +162,21 @@ export interface ChangelogReader {
     until: string,
     apply: (messages: readonly InboundMessage[]) => void | Promise<void>,
   ): Promise<void>;
+  /**
+   * Keeps applying new records of `topic`/`partition` from `from` on (a standby copy), until
+   * the handle is stopped; `stop()` resolves with the next offset to read.
+   */
+  follow(
+    topic: string,
+    partition: number,
+    from: string,
+    apply: (messages: readonly InboundMessage[]) => void | Promise<void>,
+  ): FollowHandle;
   stop(): Promise<void>;
+}
+
+export interface FollowHandle {
+  stop(): Promise<string>;
 }
 
 /** Creates clients that share one connection configuration. */

@@ -2,16 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { Actor, type ActorHost } from '../agents/actor.js';
 import type { Agent } from '../agents/agent.js';
 import type { AppContext } from '../app/context.js';
+import { parseAssignmentData, stromAssignor } from '../assignor/strom-assignor.js';
 import { describeError, StromError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
 import { BufferedProducer, type RecordSender } from '../producer/buffered-producer.js';
 import { resolveStore } from '../stores/resolve.js';
 import type { Channel } from '../streams/channel.js';
 import { Completion, type Item, StreamEvent } from '../streams/event.js';
-import { TableManager } from '../tables/table-manager.js';
+import { type RecoveryReport, TableManager } from '../tables/table-manager.js';
 import type { Topic } from '../topics/topic.js';
 import type {
   AdminClient,
+  Assignment,
   BatchControl,
   ConsumerClient,
   InboundBatch,
@@ -66,6 +68,7 @@ export class Worker implements ActorHost {
   private resolveFinished!: (exitCode: number) => void;
   private partitionCounts = new Map<string, number>();
   private tables: TableManager | undefined;
+  private assignment: Assignment[] = [];
   state: WorkerState = 'idle';
   /** Resolves with the process exit code once the worker stopped (0 = clean). */
   readonly finished: Promise<number> = new Promise((resolve) => {
@@ -126,11 +129,14 @@ export class Worker implements ActorHost {
         maxBytesPerPartition: settings.maxBytesPerPartition,
         maxWaitTimeMs: settings.fetchMaxWaitMs,
         readCommitted: true,
+        assignor: stromAssignor({ standbys: settings.standbys, current: () => this.assignment }),
       });
       this.consumer = consumer;
-      consumer.onGroupJoin((assignment) => {
+      consumer.onGroupJoin((assignment, memberId) => {
         this.log.info({ assignment }, 'partitions assigned');
+        this.assignment = assignment;
         this.tables?.assign(assignment);
+        if (this.context.tables.length > 0) void this.takeStandbyDuties(memberId);
       });
       consumer.onCrash((error) => this.fail(error));
       await consumer.connect();
@@ -235,7 +241,24 @@ export class Worker implements ActorHost {
     return this.stopping !== undefined;
   }
 
+  /** What recoveries of table partitions this worker did (records read, promoted standbys). */
+  get recoveries(): readonly RecoveryReport[] {
+    return this.tables?.reports ?? [];
+  }
+
   // internals
+
+  /** The assignor put this member's standby duties in its assignment data: read them back. */
+  private async takeStandbyDuties(memberId: string): Promise<void> {
+    try {
+      const members = await this.admin!.groupMembers(this.context.settings.id);
+      const mine = members.find((m) => m.memberId === memberId);
+      if (!mine) return; // a newer rebalance is under way; its join brings the duties
+      await this.tables?.setStandbys(parseAssignmentData(mine.userData).standby);
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not set up standby table partitions');
+    }
+  }
 
   private fail(error: unknown): void {
     if (this.failure === undefined) this.failure = error;

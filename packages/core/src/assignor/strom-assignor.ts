@@ -1,0 +1,61 @@
+import type { Assignment, GroupAssignor } from '../transport/types.js';
+import { assignCopartitioned } from './copartitioned.js';
+
+interface JoinData {
+  previous: Assignment[];
+}
+
+/** What each member learns besides its partitions: the table partitions to keep standby copies of. */
+export interface AssignmentData {
+  standby: Record<number, number[]>;
+}
+
+export const STROM_ASSIGNOR_NAME = 'strom-copartitioned';
+
+/**
+ * The group assignor of Strom workers: co-partitioned and sticky (see copartitioned.ts). Each
+ * member sends what it owned before; the leader answers with partitions and standby duties.
+ */
+export function stromAssignor(options: { standbys: number; current: () => Assignment[] }): GroupAssignor {
+  return {
+    name: STROM_ASSIGNOR_NAME,
+    version: 1,
+    userData: () => Buffer.from(JSON.stringify({ previous: options.current() } satisfies JoinData)),
+    assign(members, partitionCounts) {
+      const inputs = members.map((m) => ({
+        memberId: m.memberId,
+        topics: m.topics,
+        previous: parseJoinData(m.userData).previous,
+      }));
+      const result = assignCopartitioned(inputs, partitionCounts, { standbys: options.standbys });
+      return new Map(
+        [...result].map(([memberId, a]) => [
+          memberId,
+          {
+            assignment: a.active,
+            userData: Buffer.from(JSON.stringify({ standby: a.standby } satisfies AssignmentData)),
+          },
+        ]),
+      );
+    },
+  };
+}
+
+function parseJoinData(bytes: Buffer): JoinData {
+  try {
+    const data = JSON.parse(bytes.toString('utf8')) as Partial<JoinData>;
+    return { previous: Array.isArray(data.previous) ? data.previous : [] };
+  } catch {
+    return { previous: [] }; // a member of another version: treat as new
+  }
+}
+
+export function parseAssignmentData(bytes: Buffer | undefined): AssignmentData {
+  if (!bytes || bytes.length === 0) return { standby: {} };
+  try {
+    const data = JSON.parse(bytes.toString('utf8')) as Partial<AssignmentData>;
+    return { standby: data.standby ?? {} };
+  } catch {
+    return { standby: {} };
+  }
+}
