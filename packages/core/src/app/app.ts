@@ -110,11 +110,32 @@ export class App {
   table<V, K = unknown>(name: string, options: TableOptions<K, V> & { default: () => V }): Table<K, V, V>;
   table<V, K = unknown>(name: string, options?: TableOptions<K, V>): Table<K, V, V | undefined>;
   table<V, K = unknown>(name: string, options: TableOptions<K, V> = {}): Table<K, V, V | undefined> {
+    return this.addTable(name, options);
+  }
+
+  private addTable<V, K>(
+    name: string,
+    options: TableOptions<K, V> & { global?: boolean },
+  ): Table<K, V, V | undefined> {
     if (this.context.tables.some((t) => t.name === name))
       throw new ConfigError(`table "${name}" is declared twice`);
     const table = new Table<K, V, V | undefined>(this.context, name, options);
     this.context.tables.push(table as unknown as Table<unknown, unknown>);
     return table;
+  }
+
+  /**
+   * Declares a global table: every worker loads all of it and keeps following its changelog,
+   * so any key can be read anywhere (lookups, joins). Writes go to the key's changelog
+   * partition and may come from anywhere; it is held in memory.
+   */
+  globalTable<V, K = unknown>(
+    name: string,
+    options: TableOptions<K, V> & { default: () => V },
+  ): Table<K, V, V>;
+  globalTable<V, K = unknown>(name: string, options?: TableOptions<K, V>): Table<K, V, V | undefined>;
+  globalTable<V, K = unknown>(name: string, options: TableOptions<K, V> = {}): Table<K, V, V | undefined> {
+    return this.addTable(name, { ...options, global: true });
   }
 
   get tables(): readonly Table<unknown, unknown>[] {

@@ -1,5 +1,6 @@
 import { StromError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
+import { MemoryPartitionStore } from '../stores/memory-store.js';
 import type { Store } from '../stores/types.js';
 import type {
   Assignment,
@@ -8,7 +9,7 @@ import type {
   InboundMessage,
   PartitionOffsets,
 } from '../transport/types.js';
-import { decodeJson, jsonEncode, type Table, type TablePartitions } from './table.js';
+import { ALL_PARTITIONS, decodeJson, jsonEncode, type Table, type TablePartitions } from './table.js';
 import { TablePartition } from './table-partition.js';
 
 type AnyTable = Table<unknown, unknown>;
@@ -58,6 +59,9 @@ export class TableManager implements TablePartitions {
   private topicCounts = new Map<string, number>();
   private readonly log: Logger;
   readonly reports: RecoveryReport[] = [];
+  /** Global tables: loaded from every changelog partition before any event runs, then followed. */
+  private globalReady: Promise<void> = Promise.resolve();
+  private readonly globalFollows: FollowHandle[] = [];
 
   constructor(private readonly options: TableManagerOptions) {
     this.log = options.log.child({ component: 'tables' });
@@ -74,13 +78,43 @@ export class TableManager implements TablePartitions {
       this.held.set(table, new Map());
       table.attach(this);
     }
-    if (this.options.tables.length > 0)
+    if (this.options.tables.length > 0) {
       await this.options.reader.start(this.options.tables.map((t) => t.changelog.name));
+    }
+    const globals = this.options.tables.filter((t) => t.global);
+    this.globalReady = Promise.all(globals.map((t) => this.loadGlobal(t))).then(() => undefined);
+  }
+
+  /** Reads every partition of a global table's changelog to its end, then keeps following it. */
+  private async loadGlobal(table: AnyTable): Promise<void> {
+    const started = Date.now();
+    const merged = new TablePartition<unknown>(
+      ALL_PARTITIONS,
+      new MemoryPartitionStore(),
+      true,
+      jsonEncode,
+      decodeJson,
+    );
+    this.held.get(table)!.set(ALL_PARTITIONS, merged);
+    const apply = (messages: readonly InboundMessage[]) => merged.applyRecords(messages.map(toRecord));
+    let records = 0;
+    for (const { partition, low, high } of await this.options.offsets(table.changelog.name)) {
+      await this.options.reader.read(table.changelog.name, partition, low, high, (messages) => {
+        records += messages.length;
+        apply(messages);
+      });
+      this.globalFollows.push(this.options.reader.follow(table.changelog.name, partition, high, apply));
+    }
+    this.log.info(
+      { table: table.name, records, ms: Date.now() - started },
+      'global table loaded; following it',
+    );
   }
 
   /** A new assignment: drop table partitions no longer needed, make the new ones current. */
   assign(assignment: readonly Assignment[]): void {
     for (const table of this.options.tables) {
+      if (table.global) continue;
       const wanted = this.partitionsFor(table, assignment);
       const held = this.held.get(table)!;
       for (const p of [...held.keys()]) {
@@ -109,6 +143,7 @@ export class TableManager implements TablePartitions {
   /** Standby duties from the assignor: per partition count, the partitions to keep a copy of. */
   async setStandbys(byCount: Readonly<Record<number, number[]>>): Promise<void> {
     for (const table of this.options.tables) {
+      if (table.global) continue;
       const count = this.partitionCounts.get(table)!;
       const active = this.held.get(table)!;
       const wanted = new Set(
@@ -140,13 +175,13 @@ export class TableManager implements TablePartitions {
   /** Resolves when every table partition co-partitioned with `topic`/`partition` is current. */
   ready(topic: string, partition: number): Promise<void> {
     const count = this.topicCounts.get(topic);
-    const pending: Promise<void>[] = [];
+    const pending: Promise<void>[] = [this.globalReady];
     for (const table of this.options.tables) {
-      if (this.partitionCounts.get(table) !== count) continue;
+      if (table.global || this.partitionCounts.get(table) !== count) continue;
       const recovery = this.recoveries.get(`${table.name}:${partition}`);
       if (recovery) pending.push(recovery);
     }
-    return pending.length === 0 ? Promise.resolve() : Promise.all(pending).then(() => undefined);
+    return Promise.all(pending).then(() => undefined);
   }
 
   partitionFor(table: AnyTable, partition: number): TablePartition<unknown> | undefined {
@@ -158,6 +193,7 @@ export class TableManager implements TablePartitions {
   }
 
   async stop(): Promise<void> {
+    for (const follow of this.globalFollows) await follow.stop().catch(() => undefined);
     for (const standby of this.standbys.values()) await standby.follow.stop().catch(() => undefined);
     await this.options.reader.stop();
     for (const standby of this.standbys.values()) await standby.partition.close();

@@ -22,6 +22,9 @@ export interface TableOptions<K, V> {
   value?: ZodType<V>;
 }
 
+/** The one partition a global table keeps: every changelog partition merged. */
+export const ALL_PARTITIONS = -1;
+
 /** Who holds the table's partitions: the worker (assigned ones) or the test harness (any). */
 export interface TablePartitions {
   partitionFor(table: Table<unknown, unknown>, partition: number): TablePartition<unknown> | undefined;
@@ -48,13 +51,15 @@ export class Table<K = unknown, V = unknown, R = V | undefined> {
   readonly changelog: Topic;
   readonly partitions: number | undefined;
   readonly storeOption: TableOptions<K, V>['store'];
+  /** Every worker holds all of it and follows every changelog partition (app.globalTable). */
+  readonly global: boolean;
   private readonly defaultValue: (() => V) | undefined;
   private holder: TablePartitions | undefined;
 
   constructor(
     private readonly context: AppContext,
     name: string,
-    options: TableOptions<K, V>,
+    options: TableOptions<K, V> & { global?: boolean },
   ) {
     if (!/^[A-Za-z0-9._-]+$/.test(name))
       throw new StromError('CONFIG', `table "${name}": use letters, digits, ".", "_" and "-"`);
@@ -62,6 +67,7 @@ export class Table<K = unknown, V = unknown, R = V | undefined> {
     this.partitions = options.partitions;
     this.storeOption = options.store;
     this.defaultValue = options.default;
+    this.global = options.global ?? false;
     this.changelog = context.declare(`${context.appId}-${name}-changelog`, {
       internal: true,
       keyCodec: 'json',
@@ -135,6 +141,14 @@ export class Table<K = unknown, V = unknown, R = V | undefined> {
   }
 
   private writePartition(key: K): { partition: TablePartition<V>; id: string } {
+    const id = keyId(key);
+    if (this.global) {
+      // a global table's changelog is partitioned by key, so it may be written from anywhere
+      const partition = this.holder?.partitionFor(this as Table<unknown, unknown>, ALL_PARTITIONS);
+      if (partition === undefined)
+        throw new StromError('NOT_RUNNING', `${this} is not loaded: no worker runs it`);
+      return { partition: partition as TablePartition<V>, id };
+    }
     const event = currentEvent();
     if (event === undefined) {
       throw new StromError('CONFIG', `${this}: write it from agent code, while an event is processed`);
@@ -147,11 +161,16 @@ export class Table<K = unknown, V = unknown, R = V | undefined> {
         { topic: event.topic, partition: event.partition, offset: event.offset },
       );
     }
-    return { partition: partition as TablePartition<V>, id: keyId(key) };
+    return { partition: partition as TablePartition<V>, id };
   }
 
   /** Inside a stream: the event's partition. Outside: the local partition that has the key. */
   private readPartition(id: string): TablePartition<V> | undefined {
+    if (this.global) {
+      return this.holder?.partitionFor(this as Table<unknown, unknown>, ALL_PARTITIONS) as
+        | TablePartition<V>
+        | undefined;
+    }
     const event = currentEvent();
     if (event !== undefined) {
       return this.holder?.partitionFor(this as Table<unknown, unknown>, event.partition) as
@@ -165,7 +184,12 @@ export class Table<K = unknown, V = unknown, R = V | undefined> {
   }
 
   private log(partition: number, id: string, value: Buffer | null): void {
-    void this.context.sender().send({ topic: this.changelog.name, partition, key: Buffer.from(id), value });
+    void this.context.sender().send({
+      topic: this.changelog.name,
+      partition: partition === ALL_PARTITIONS ? undefined : partition,
+      key: Buffer.from(id),
+      value,
+    });
   }
 }
 
