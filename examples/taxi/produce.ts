@@ -26,7 +26,7 @@ export interface ProduceOptions {
 /** Sends the rides and resolves once the broker acknowledged them all; returns how many. */
 export async function produceRides(options: ProduceOptions = {}): Promise<number> {
   const app = new App({ id: 'taxi-producer', broker: 'localhost:9092', logLevel: 'warn' });
-  const topic: Topic<RideKey, TaxiRide> = app.topic(options.topic ?? RIDES_TOPIC, {
+  const topic: Topic<TaxiRide, RideKey> = app.topic(options.topic ?? RIDES_TOPIC, {
     key: RideKey,
     value: TaxiRide,
     partitions: options.partitions ?? 2,

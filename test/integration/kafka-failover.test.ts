@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import { type Kafka, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killKafkaNode, startKafka, stopKafka } from '../../scripts/kafka/launcher.js';
-import { defaultStateDir } from '../../scripts/kafka/paths.js';
+import { defaultPort, defaultStateDir } from '../../scripts/kafka/paths.js';
 import { collect, createTopic, kafka, uniqueName } from '../support/kafka.js';
 
 const stateDir = join(defaultStateDir(), 'failover-test');
-// node i listens on PORT_BASE + i * 10000: 19192, 29192, 39192 (not the 19092... of `pnpm kafka start --brokers 3`)
-const PORT_BASE = 9192;
+// node i listens on base + i * 10000; base = KAFKA_PORT + 100, so 19192, 29192, 39192 by default:
+// clear of `pnpm kafka start --brokers 3` (19092, ...) and of runs that use another KAFKA_PORT
+const PORT_BASE = defaultPort() + 100;
 
 describe.skipIf(process.env.KAFKA_SKIP_CLUSTER_TESTS === '1')('3-broker cluster failover', () => {
   let client: Kafka;

@@ -18,7 +18,7 @@ async function startWorker(id: string, input: string) {
     heartbeatIntervalMs: 1000,
   });
   const counts = app.table<number, string>('counts', { default: () => 0 });
-  app.agent(app.topic<string, { n: number }>(input), async function count(stream) {
+  app.agent(app.topic<{ n: number }, string>(input), async function count(stream) {
     for await (const e of stream.events()) await counts.update(e.key, (c) => c + 1);
   });
   const worker = app.createWorker();
@@ -95,5 +95,7 @@ it('a worker joining mid-stream and leaving: counts reach the truth, tables stay
 
   const final = await a.app.readTable('counts');
   for (const key of keys) expect(final.get(key)).toBeGreaterThanOrEqual(1000);
-  expect([...final.values()].reduce((s, v) => s + (v as number), 0)).toBeGreaterThanOrEqual(40_000);
+  expect([...final.values()].reduce((sum: number, v) => sum + (v as number), 0)).toBeGreaterThanOrEqual(
+    40_000,
+  );
 });

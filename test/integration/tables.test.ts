@@ -82,7 +82,7 @@ describe('tables on a real broker', () => {
       const app = new App({ id, broker: brokers(), logLevel: 'silent' });
       const last = app.table<number, string>('last');
       const seen: string[] = [];
-      app.agent(app.topic<string, number>(input), async function remember(stream) {
+      app.agent(app.topic<number, string>(input), async function remember(stream) {
         for await (const e of stream.events()) {
           last.set(e.key, e.value);
           seen.push(e.key);

@@ -29,8 +29,8 @@ describe('agent forms and sinks', () => {
   it('yields go to every sink: topics, other agents and callbacks', async () => {
     const app = makeApp();
     const orders = app.topic('orders', { value: Order });
-    const audit = app.topic<unknown, number>('audit');
-    const amounts = app.topic<unknown, number>('amounts');
+    const audit = app.topic<number>('audit');
+    const amounts = app.topic<number>('amounts');
     const downstream = app.agent(amounts, async (stream) => {
       for await (const _ of stream);
     });

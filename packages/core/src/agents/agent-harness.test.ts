@@ -12,7 +12,7 @@ describe('agents on the in-memory harness', () => {
   it('gives agent code typed values and records what a generator yields to its sink', async () => {
     const app = makeApp();
     const rides = app.topic('rides', { value: Ride });
-    const totals = app.topic<unknown, number>('totals');
+    const totals = app.topic<number>('totals');
     const agent = app.agent(
       rides,
       async function* (stream) {
@@ -51,7 +51,7 @@ describe('agents on the in-memory harness', () => {
 
   it('dead-letters the event an agent throws on and restarts the agent for the next one', async () => {
     const app = makeApp();
-    const numbers = app.topic<unknown, number>('numbers');
+    const numbers = app.topic<number>('numbers');
     const seen: number[] = [];
     const agent = app.agent(numbers, async (stream) => {
       for await (const n of stream) {
@@ -70,7 +70,7 @@ describe('agents on the in-memory harness', () => {
 
   it('stops the run under onError: stop', async () => {
     const app = makeApp();
-    const numbers = app.topic<unknown, number>('numbers');
+    const numbers = app.topic<number>('numbers');
     const agent = app.agent(
       numbers,
       async (stream) => {
@@ -86,7 +86,7 @@ describe('agents on the in-memory harness', () => {
 
   it('runs filter, map, enumerate, items and events in order', async () => {
     const app = makeApp();
-    const numbers = app.topic<string, number>('numbers');
+    const numbers = app.topic<number, string>('numbers');
     const out: unknown[] = [];
     const agent = app.agent(numbers, async (stream) => {
       const evens = stream.filter((n) => n % 2 === 0).map(async (n) => n * 10);
@@ -151,7 +151,7 @@ describe('agents on the in-memory harness', () => {
 
   it('take batches values, yielding a short batch after withinMs', async () => {
     const app = makeApp();
-    const numbers = app.topic<unknown, number>('numbers');
+    const numbers = app.topic<number>('numbers');
     const batches: number[][] = [];
     const agent = app.agent(numbers, async (stream) => {
       for await (const batch of stream.take(3, { withinMs: 50 })) batches.push(batch);
@@ -165,7 +165,7 @@ describe('agents on the in-memory harness', () => {
 
   it('stops on a branching without exactly one default branch at the end, instead of restarting', async () => {
     const app = makeApp();
-    const numbers = app.topic<unknown, number>('numbers');
+    const numbers = app.topic<number>('numbers');
     const agent = app.agent(numbers, async (stream) => {
       stream.branch({ big: { when: (n) => n > 1 }, small: { when: (n) => n <= 1 } });
     });
@@ -204,7 +204,7 @@ describe('tables on the in-memory harness', () => {
 
   it('delete writes a tombstone; writes outside agent code are refused', async () => {
     const app = makeApp();
-    const numbers = app.topic<string, number>('numbers');
+    const numbers = app.topic<number, string>('numbers');
     const last = app.table<number, string>('last');
     const agent = app.agent(numbers, async (stream) => {
       for await (const e of stream.events()) {

@@ -4,7 +4,7 @@ import type { Stream } from '../streams/stream.js';
 import type { SendOptions, Topic } from '../topics/topic.js';
 
 /** Where an agent's yielded values go. A string names a topic of the app. */
-export type Sink<Out> = Topic<unknown, Out> | string | Agent<Out> | ((value: Out) => void | Promise<void>);
+export type Sink<Out> = Topic<Out> | string | Agent<Out> | ((value: Out) => void | Promise<void>);
 
 /** An agent body: loop over the stream; an `async function*` may yield values to its sinks. */
 export type AgentFn<T, K, Out> = (stream: Stream<T, K>) => Promise<void> | void | AsyncIterable<Out>;
@@ -41,7 +41,7 @@ export class Agent<T = unknown, K = unknown, Out = unknown> {
   readonly onError: AgentErrorPolicy;
 
   constructor(
-    readonly topics: ReadonlyArray<Topic<K, T>>,
+    readonly topics: ReadonlyArray<Topic<T, K>>,
     readonly fn: AgentFn<T, K, Out>,
     options: AgentOptions<Out> & { name: string },
     /** @internal the app this agent belongs to (for workers and the test harness) */

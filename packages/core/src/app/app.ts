@@ -23,7 +23,7 @@ const APPS = Symbol.for('strom.apps');
 
 type Registry = { [CLI_LOADING]?: boolean; [APPS]?: App[] };
 
-export type AgentSource<K, V> = Topic<K, V> | ReadonlyArray<Topic<K, V>> | string;
+export type AgentSource<V, K> = Topic<V, K> | ReadonlyArray<Topic<V, K>> | string;
 
 type AgentMethod<This, V, K, Out> = (
   this: This,
@@ -59,7 +59,7 @@ export class App {
   }
 
   /** Declares a topic; the zod schemas type what agents receive. */
-  topic<K = unknown, V = unknown>(name: string, options: TopicOptions<K, V> = {}): Topic<K, V> {
+  topic<V = unknown, K = unknown>(name: string, options: TopicOptions<V, K> = {}): Topic<V, K> {
     return this.context.declare(name, options);
   }
 
@@ -70,17 +70,17 @@ export class App {
    * @example
    * app.agent(rides, async function* (stream) { for await (const r of stream) yield r.total_amount }, { sink: [totals] })
    */
-  agent<K, V, Out = unknown>(
-    source: AgentSource<K, V>,
+  agent<V, K, Out = unknown>(
+    source: AgentSource<V, K>,
     fn: AgentFn<V, K, Out>,
     options?: AgentOptions<Out>,
   ): Agent<V, K, Out>;
-  agent<K, V, Out = unknown>(
-    source: AgentSource<K, V>,
+  agent<V, K, Out = unknown>(
+    source: AgentSource<V, K>,
     options?: AgentOptions<Out>,
   ): <This>(method: AgentMethod<This, V, K, Out>, context: ClassMethodDecoratorContext<This>) => void;
-  agent<K, V, Out = unknown>(
-    source: AgentSource<K, V>,
+  agent<V, K, Out = unknown>(
+    source: AgentSource<V, K>,
     fnOrOptions?: AgentFn<V, K, Out> | AgentOptions<Out>,
     maybeOptions?: AgentOptions<Out>,
   ) {
@@ -107,19 +107,19 @@ export class App {
    * Declares a table: a key/value store per partition with a changelog topic
    * `<appId>-<name>-changelog`. Write it from agents; read it anywhere.
    */
-  table<V, K = unknown>(name: string, options: TableOptions<K, V> & { default: () => V }): Table<K, V, V>;
-  table<V, K = unknown>(name: string, options?: TableOptions<K, V>): Table<K, V, V | undefined>;
-  table<V, K = unknown>(name: string, options: TableOptions<K, V> = {}): Table<K, V, V | undefined> {
+  table<V, K = unknown>(name: string, options: TableOptions<V, K> & { default: () => V }): Table<V, K, V>;
+  table<V, K = unknown>(name: string, options?: TableOptions<V, K>): Table<V, K, V | undefined>;
+  table<V, K = unknown>(name: string, options: TableOptions<V, K> = {}): Table<V, K, V | undefined> {
     return this.addTable(name, options);
   }
 
   private addTable<V, K>(
     name: string,
-    options: TableOptions<K, V> & { global?: boolean },
-  ): Table<K, V, V | undefined> {
+    options: TableOptions<V, K> & { global?: boolean },
+  ): Table<V, K, V | undefined> {
     if (this.context.tables.some((t) => t.name === name))
       throw new ConfigError(`table "${name}" is declared twice`);
-    const table = new Table<K, V, V | undefined>(this.context, name, options);
+    const table = new Table<V, K, V | undefined>(this.context, name, options);
     this.context.tables.push(table as unknown as Table<unknown, unknown>);
     return table;
   }
@@ -131,10 +131,10 @@ export class App {
    */
   globalTable<V, K = unknown>(
     name: string,
-    options: TableOptions<K, V> & { default: () => V },
-  ): Table<K, V, V>;
-  globalTable<V, K = unknown>(name: string, options?: TableOptions<K, V>): Table<K, V, V | undefined>;
-  globalTable<V, K = unknown>(name: string, options: TableOptions<K, V> = {}): Table<K, V, V | undefined> {
+    options: TableOptions<V, K> & { default: () => V },
+  ): Table<V, K, V>;
+  globalTable<V, K = unknown>(name: string, options?: TableOptions<V, K>): Table<V, K, V | undefined>;
+  globalTable<V, K = unknown>(name: string, options: TableOptions<V, K> = {}): Table<V, K, V | undefined> {
     return this.addTable(name, { ...options, global: true });
   }
 
@@ -314,9 +314,9 @@ export class App {
     return agent;
   }
 
-  private resolveSource<K, V>(source: AgentSource<K, V>): Array<Topic<K, V>> {
-    if (typeof source === 'string') return [this.context.named(source) as Topic<K, V>];
-    return Array.isArray(source) ? [...source] : [source as Topic<K, V>];
+  private resolveSource<V, K>(source: AgentSource<V, K>): Array<Topic<V, K>> {
+    if (typeof source === 'string') return [this.context.named(source) as Topic<V, K>];
+    return Array.isArray(source) ? [...source] : [source as Topic<V, K>];
   }
 }
 

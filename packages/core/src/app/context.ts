@@ -39,13 +39,13 @@ export class AppContext implements TopicHost {
     };
   }
 
-  declare<K, V>(name: string, options: TopicOptions<K, V> & { internal?: boolean } = {}): Topic<K, V> {
+  declare<V, K>(name: string, options: TopicOptions<V, K> & { internal?: boolean } = {}): Topic<V, K> {
     if (!name || /[^A-Za-z0-9._-]/.test(name)) {
       throw new ConfigError(`topic "${name}": use letters, digits, ".", "_" and "-"`);
     }
     if (this.topics.has(name))
       throw new ConfigError(`topic "${name}" is declared twice; declare it once and share it`);
-    const topic = new Topic<K, V>(this, name, options);
+    const topic = new Topic<V, K>(this, name, options);
     this.topics.set(name, topic as Topic);
     return topic;
   }

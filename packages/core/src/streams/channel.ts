@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors/errors.js';
 import { finish, type Item } from './event.js';
 
 /**
@@ -73,7 +74,7 @@ export class Channel {
 
   claimConsumer(description: string): void {
     if (this.consumerActive) {
-      throw new Error(
+      throw new ConfigError(
         `${description}: another iteration is already reading this stream; a stream has one reader at a time (use branch() to split it)`,
       );
     }

@@ -1,7 +1,7 @@
 import type { InboundMessage } from '../transport/types.js';
 
 /** What `stream.events()` yields: the value with its key and Kafka coordinates. */
-export interface EventInfo<K, V> {
+export interface EventInfo<V, K = unknown> {
   readonly key: K;
   readonly value: V;
   readonly headers: Readonly<Record<string, Buffer | string | undefined>>;
@@ -39,7 +39,7 @@ export class Completion {
  * One record on its way through a stream. It stays unfinished until the code consuming it
  * asks for the next one (or drops it, forwards it, or dead-letters it).
  */
-export class StreamEvent<K = unknown, V = unknown> implements EventInfo<K, V> {
+export class StreamEvent<V = unknown, K = unknown> implements EventInfo<V, K> {
   readonly headers: Readonly<Record<string, Buffer | string | undefined>>;
   readonly timestamp: number;
   readonly offset: string;

@@ -11,7 +11,7 @@ export interface BranchSpec<T> {
   /** Events for which this returns true (and no earlier branch matched) take this branch. */
   when?: (value: T) => boolean;
   /** Send the branch's events to this topic; without it the branch is a sub-stream to iterate. */
-  to?: Topic<unknown, T> | string;
+  to?: Topic<T> | string;
 }
 
 /** The sub-streams of a branching: one per branch that has no `to` topic. */
@@ -85,12 +85,12 @@ export class Stream<T, K = unknown> implements AsyncIterable<T> {
   }
 
   /** Values with their key, headers, timestamp and Kafka coordinates. */
-  events(): Stream<EventInfo<K, T>, K> {
+  events(): Stream<EventInfo<T, K>, K> {
     return this.with({
       kind: 'stage',
       stage: (item) => {
         const e = item.event;
-        const info: EventInfo<K, T> = {
+        const info: EventInfo<T, K> = {
           key: e.key as K,
           value: item.value as T,
           headers: e.headers,
@@ -138,7 +138,7 @@ export class Stream<T, K = unknown> implements AsyncIterable<T> {
   }
 
   /** Also sends each value (with its key) to these topics, and goes on with the same stream. */
-  echo(...topics: Array<Topic<unknown, T> | string>): Stream<T, K> {
+  echo(...topics: Array<Topic<T> | string>): Stream<T, K> {
     const targets = topics.map((t) => (typeof t === 'string' ? this.context.topicNamed(t) : t));
     return this.with({
       kind: 'stage',
@@ -157,7 +157,7 @@ export class Stream<T, K = unknown> implements AsyncIterable<T> {
    * Sends each value to `topic` and continues with the stream of that topic, so what follows
    * runs where the topic's partitions are assigned.
    */
-  through<K2 = K>(topic: Topic<K2, T> | string): Stream<T, K2> {
+  through<K2 = K>(topic: Topic<T, K2> | string): Stream<T, K2> {
     const target = (typeof topic === 'string' ? this.context.topicNamed(topic) : topic) as Topic;
     this.forward(`through:${target.name}`, (item) => this.sendTo(target, item.event.key, item));
     return new Stream<T, K2>(this.context, this.context.topicChannel(target), [], [target]);

@@ -6,7 +6,7 @@ import { currentEvent } from '../streams/current-event.js';
 import type { Topic } from '../topics/topic.js';
 import type { TablePartition } from './table-partition.js';
 
-export interface TableOptions<K, V> {
+export interface TableOptions<V, K> {
   /** Value of a key never set (like Faust's `default=int`); without it `get` may return undefined. */
   default?: () => V;
   /**
@@ -46,11 +46,11 @@ const jsonEncode = (value: unknown) => Buffer.from(JSON.stringify(value));
  *   }
  * })
  */
-export class Table<K = unknown, V = unknown, R = V | undefined> {
+export class Table<V = unknown, K = unknown, R = V | undefined> {
   readonly name: string;
   readonly changelog: Topic;
   readonly partitions: number | undefined;
-  readonly storeOption: TableOptions<K, V>['store'];
+  readonly storeOption: TableOptions<V, K>['store'];
   /** Every worker holds all of it and follows every changelog partition (app.globalTable). */
   readonly global: boolean;
   private readonly defaultValue: (() => V) | undefined;
@@ -59,7 +59,7 @@ export class Table<K = unknown, V = unknown, R = V | undefined> {
   constructor(
     private readonly context: AppContext,
     name: string,
-    options: TableOptions<K, V> & { global?: boolean },
+    options: TableOptions<V, K> & { global?: boolean },
   ) {
     if (!/^[A-Za-z0-9._-]+$/.test(name))
       throw new StromError('CONFIG', `table "${name}": use letters, digits, ".", "_" and "-"`);

@@ -13,7 +13,7 @@ import type { SendOptions, Topic } from '../topics/topic.js';
 import type { Headers, InboundMessage, OutRecord } from '../transport/types.js';
 import { Router } from '../worker/router.js';
 
-/** A record the agent (or its sinks, forwarders, dead letters) sent, decoded with its topic's codecs. */
+/** A record the agent (its code, sinks or forwarders) sent, decoded with its topic's codecs. Dead letters are in `deadLetters`. */
 export interface SentRecord {
   topic: string;
   key: unknown;
@@ -120,7 +120,7 @@ export class AgentHarness<V, K = unknown, Out = unknown> implements ActorHost {
   }
 
   /** Values sent to `topic`, in order. */
-  sentTo<T = unknown>(topic: Topic<unknown, T> | string): T[] {
+  sentTo<T = unknown>(topic: Topic<T> | string): T[] {
     const name = typeof topic === 'string' ? topic : topic.name;
     return this.sent.filter((r) => r.topic === name).map((r) => r.value as T);
   }

@@ -6,7 +6,7 @@ import type { RecordSender } from '../producer/buffered-producer.js';
 import type { Headers, InboundMessage } from '../transport/types.js';
 
 /** Options of `app.topic(name, options)`. Schemas give agents typed values with no casts. */
-export interface TopicOptions<K, V> {
+export interface TopicOptions<V, K> {
   /** zod schema of the key; without it keys are whatever the key codec decodes. */
   key?: ZodType<K>;
   /** zod schema of the value; a value that fails it goes to the dead-letter topic. */
@@ -36,7 +36,7 @@ export interface SendOptions<K> {
   timestamp?: number;
 }
 
-export type Decoded<K, V> = { ok: true; key: K; value: V } | { ok: false; reason: string };
+export type Decoded<V, K> = { ok: true; key: K; value: V } | { ok: false; reason: string };
 
 /** What a topic needs from its app: where to send, and defaults. Narrow on purpose. */
 export interface TopicHost {
@@ -75,7 +75,7 @@ function schemaReason(part: 'key' | 'value', error: z.ZodError): string {
  * const rides = app.topic('rides', { value: z.object({ vendorId: z.number() }) })
  * await rides.send({ vendorId: 1 }, { key: { vendorId: 1 } })
  */
-export class Topic<K = unknown, V = unknown> {
+export class Topic<V = unknown, K = unknown> {
   readonly name: string;
   readonly keyCodec: Codec;
   readonly valueCodec: Codec;
@@ -91,7 +91,7 @@ export class Topic<K = unknown, V = unknown> {
   constructor(
     private readonly host: TopicHost,
     name: string,
-    options: TopicOptions<K, V> & { internal?: boolean } = {},
+    options: TopicOptions<V, K> & { internal?: boolean } = {},
   ) {
     this.name = name;
     this.keyCodec = resolveCodec(options.keyCodec ?? host.defaults.keyCodec);
@@ -100,14 +100,14 @@ export class Topic<K = unknown, V = unknown> {
     this.replicationFactor = options.replicationFactor ?? host.defaults.replicationFactor;
     this.config = options.config ?? {};
     this.internal = options.internal ?? false;
-    this.deadLetterTopic = options.deadLetterTopic ?? deadLetterTopicName(host.appId, name);
+    this.deadLetterTopic = options.deadLetterTopic ?? deadLetterTopicName(host.appId, name, this.internal);
     const validate = options.validate ?? true;
     this.keyValidator = compileValidator(options.key, validate);
     this.valueValidator = compileValidator(options.value, validate);
   }
 
   /** Decodes and validates one record; never throws. */
-  decode(message: InboundMessage): Decoded<K, V> {
+  decode(message: InboundMessage): Decoded<V, K> {
     let key: unknown = null;
     let value: unknown = null;
     if (message.key !== null) {
@@ -172,7 +172,7 @@ export class Topic<K = unknown, V = unknown> {
   }
 }
 
-/** `<appId>-<topic>-dlq`, without repeating the app id for the app's own internal topics. */
-export function deadLetterTopicName(appId: string, topic: string): string {
-  return topic.startsWith(`${appId}-`) ? `${topic}-dlq` : `${appId}-${topic}-dlq`;
+/** `<appId>-<topic>-dlq`; an internal topic already starts with the app id, so it gets `<topic>-dlq`. */
+export function deadLetterTopicName(appId: string, topic: string, internal = false): string {
+  return internal ? `${topic}-dlq` : `${appId}-${topic}-dlq`;
 }
