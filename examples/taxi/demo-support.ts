@@ -57,12 +57,14 @@ export class DemoCluster {
       const { groups: all } = await admin.listGroups();
       const staleGroups = all.map((g) => g.groupId).filter((g) => groups.includes(g));
       if (staleGroups.length > 0) await admin.deleteGroups(staleGroups);
-      // topic deletion is asynchronous on the broker: wait until the names are free
+      // topic deletion is asynchronous on the broker: wait until the names are free, then a
+      // little longer, or a topic created again at once may briefly have no leader
       for (let i = 0; i < 100; i++) {
         const left = (await admin.listTopics()).filter((t) => stale.includes(t));
         if (left.length === 0) break;
         await new Promise((r) => setTimeout(r, 200));
       }
+      if (stale.length > 0) await new Promise((r) => setTimeout(r, 500));
     } finally {
       await admin.disconnect();
     }

@@ -1,18 +1,30 @@
 /**
  * `pnpm demo`: the course's taxi pipelines on rides.csv against a local broker, with a short
  * summary at the end. Starts a broker when none answers; resets the demo topics first so the
- * numbers are those of one pass over the data.
+ * numbers are those of one pass over the data. `runDemo()` is also what the example tests run.
  */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { App } from '@strom/core';
 import { DemoCluster, ensureBroker } from './demo-support.js';
 import { produceRides } from './produce.js';
 import { RIDES_TOPIC } from './rides.js';
 
+/** What the pipelines computed on rides.csv. */
+export interface DemoResult {
+  rides: number;
+  vendorCounts: Record<string, unknown>;
+  highAmount: number;
+  lowAmount: number;
+  seconds: number;
+}
+
 interface Pipeline {
   app: App;
   /** Topics the pipeline writes, deleted before the run (internal topics too, by prefix). */
   outputs: string[];
-  summary(cluster: DemoCluster): Promise<string[]>;
+  /** Reads what the pipeline produced into the result. */
+  collect(cluster: DemoCluster, result: DemoResult): Promise<void>;
 }
 
 async function pipelines(): Promise<Pipeline[]> {
@@ -22,25 +34,23 @@ async function pipelines(): Promise<Pipeline[]> {
     {
       app: count.app,
       outputs: [count.app.id],
-      summary: async () => {
-        const counts = Object.fromEntries(await count.app.readTable(count.vendorRides.name));
-        return [
-          `count_vendor_trips: rides per vendor ${JSON.stringify(counts)} (table ${count.vendorRides.name})`,
-        ];
+      collect: async (_cluster, result) => {
+        result.vendorCounts = Object.fromEntries(await count.app.readTable(count.vendorRides.name));
       },
     },
     {
       app: branch.app,
       outputs: [branch.highAmount.name, branch.lowAmount.name, branch.app.id],
-      summary: async (cluster) => [
-        `branch_price: ${await cluster.count(branch.highAmount.name)} rides >= 40 to ${branch.highAmount.name}, ` +
-          `${await cluster.count(branch.lowAmount.name)} to ${branch.lowAmount.name}`,
-      ],
+      collect: async (cluster, result) => {
+        result.highAmount = await cluster.count(branch.highAmount.name);
+        result.lowAmount = await cluster.count(branch.lowAmount.name);
+      },
     },
   ];
 }
 
-async function main(): Promise<void> {
+/** Runs every pipeline once over rides.csv and returns what they computed. */
+export async function runDemo(): Promise<DemoResult> {
   const started = Date.now();
   const brokers = await ensureBroker();
   process.env.STROM_BROKER = brokers.join(',');
@@ -51,8 +61,8 @@ async function main(): Promise<void> {
     [RIDES_TOPIC, ...all.flatMap((p) => p.outputs)],
     all.map((p) => p.app.id),
   );
-  const sent = await produceRides();
-  console.log(`produced ${sent} rides to ${RIDES_TOPIC}`);
+  const result: DemoResult = { rides: 0, vendorCounts: {}, highAmount: 0, lowAmount: 0, seconds: 0 };
+  result.rides = await produceRides();
   const workers = all.map((p) => p.app.createWorker());
   try {
     await Promise.all(workers.map((w) => w.start()));
@@ -60,15 +70,28 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
   }
-  console.log('');
-  for (const p of all) for (const line of await p.summary(cluster)) console.log(line);
-  console.log(`\ndemo finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  for (const p of all) await p.collect(cluster, result);
+  result.seconds = (Date.now() - started) / 1000;
+  return result;
 }
 
-try {
-  await main();
-  process.exit(0);
-} catch (error) {
-  console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
+function summary(r: DemoResult): string {
+  return [
+    `produced ${r.rides} rides to ${RIDES_TOPIC}`,
+    '',
+    `count_vendor_trips  rides per vendor: ${JSON.stringify(r.vendorCounts)}`,
+    `branch_price        total_amount >= 40: ${r.highAmount} rides, below: ${r.lowAmount}`,
+    '',
+    `demo finished in ${r.seconds.toFixed(1)} s`,
+  ].join('\n');
+}
+
+if (import.meta.url === pathToFileURL(resolve(process.argv[1] ?? '')).href) {
+  try {
+    console.log(summary(await runDemo()));
+    process.exit(0);
+  } catch (error) {
+    console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
 }

@@ -21,7 +21,7 @@ export interface WorkerProcess {
 export function spawnApp(file: string, args: string[], env: Record<string, string> = {}): WorkerProcess {
   const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', file, ...args], {
     cwd: ROOT,
-    env: { ...process.env, STROM_BROKER: process.env.KAFKA_BROKERS ?? '', ...env },
+    env: { ...process.env, STROM_BROKER: process.env.KAFKA_BROKERS ?? '', STROM_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

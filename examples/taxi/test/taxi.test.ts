@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { killAll, spawnApp } from '../../../test/support/processes.js';
+import { runDemo } from '../demo.js';
+
+const expected = (name: string) =>
+  JSON.parse(readFileSync(new URL(`../../../../shared/data/taxi/expected/${name}`, import.meta.url), 'utf8'));
+
+describe('the taxi pipelines on rides.csv (the course numbers)', () => {
+  it('count per vendor and the price branches match what the course Faust programs produce', {
+    timeout: 120_000,
+  }, async () => {
+    const result = await runDemo();
+    expect(result.rides).toBe(266);
+    expect(result.vendorCounts).toEqual(expected('stream_count_vendor_trips.json').final);
+    expect(result.vendorCounts).toEqual({ '1': 87, '2': 179 });
+    const branch = expected('branch_price.json');
+    expect([result.highAmount, result.lowAmount]).toEqual([
+      branch.high_amount_count,
+      branch.low_amount_count,
+    ]);
+  });
+});
+
+describe('the taxi apps as processes', () => {
+  it('strom worker -A runs count_vendor_trips (recovering its table) and strom table reads it back', {
+    timeout: 120_000,
+  }, async () => {
+    // runs after the test above, which left the course topics and a full vendor_rides table
+    const worker = spawnApp('packages/cli/bin/strom.js', [
+      'worker',
+      '-A',
+      'examples/taxi/count_vendor_trips.ts',
+    ]);
+    try {
+      await worker.waitFor(/strom worker {2}app=datatalksclub\.stream\.v2/);
+      await worker.waitFor(/worker running/);
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+    } finally {
+      await killAll([worker]);
+    }
+    const table = spawnApp('examples/taxi/count_vendor_trips.ts', ['table', 'vendor_rides', '--json']);
+    expect(await table.exited).toBe(0);
+    expect(JSON.parse(table.lines.at(-1) ?? '{}')).toEqual({ '1': 87, '2': 179 });
+  });
+});
