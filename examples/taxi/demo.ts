@@ -16,6 +16,9 @@ export interface DemoResult {
   vendorCounts: Record<string, unknown>;
   highAmount: number;
   lowAmount: number;
+  /** Rides written to the enriched topic, and the last per-vendor statistics. */
+  enriched: number;
+  vendorStats: Record<string, unknown>;
   seconds: number;
 }
 
@@ -30,7 +33,16 @@ interface Pipeline {
 async function pipelines(): Promise<Pipeline[]> {
   const branch = await import('./branch_price.js');
   const count = await import('./count_vendor_trips.js');
+  const enrich = await import('./enrich_rides.js');
   return [
+    {
+      app: enrich.app,
+      outputs: [enrich.enriched.name, enrich.app.id],
+      collect: async (cluster, result) => {
+        result.enriched = await cluster.count(enrich.enriched.name);
+        result.vendorStats = Object.fromEntries(await enrich.app.readTable(enrich.vendorStats.name));
+      },
+    },
     {
       app: count.app,
       outputs: [count.app.id],
@@ -61,7 +73,15 @@ export async function runDemo(): Promise<DemoResult> {
     [RIDES_TOPIC, ...all.flatMap((p) => p.outputs)],
     all.map((p) => p.app.id),
   );
-  const result: DemoResult = { rides: 0, vendorCounts: {}, highAmount: 0, lowAmount: 0, seconds: 0 };
+  const result: DemoResult = {
+    rides: 0,
+    vendorCounts: {},
+    highAmount: 0,
+    lowAmount: 0,
+    enriched: 0,
+    vendorStats: {},
+    seconds: 0,
+  };
   result.rides = await produceRides();
   const workers = all.map((p) => p.app.createWorker());
   try {
@@ -81,6 +101,12 @@ function summary(r: DemoResult): string {
     '',
     `count_vendor_trips  rides per vendor: ${JSON.stringify(r.vendorCounts)}`,
     `branch_price        total_amount >= 40: ${r.highAmount} rides, below: ${r.lowAmount}`,
+    `enrich_rides        ${r.enriched} rides enriched; ${Object.entries(r.vendorStats)
+      .map(([vendor, stats]) => {
+        const { rides, revenue } = stats as { rides: number; revenue: number };
+        return `vendor ${vendor}: ${rides} rides, mean total $${(revenue / rides).toFixed(2)}`;
+      })
+      .join('; ')}`,
     '',
     `demo finished in ${r.seconds.toFixed(1)} s`,
   ].join('\n');
@@ -92,6 +118,7 @@ if (import.meta.url === pathToFileURL(resolve(process.argv[1] ?? '')).href) {
     process.exit(0);
   } catch (error) {
     console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+    if (process.env.STROM_DEBUG && error instanceof Error) console.error(error.stack);
     process.exit(1);
   }
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { killAll, spawnApp } from '../../../test/support/processes.js';
 import { runDemo } from '../demo.js';
+import { readRides } from '../rides.js';
 
 const expected = (name: string) =>
   JSON.parse(readFileSync(new URL(`../../../../shared/data/taxi/expected/${name}`, import.meta.url), 'utf8'));
@@ -19,6 +20,18 @@ describe('the taxi pipelines on rides.csv (the course numbers)', () => {
       branch.high_amount_count,
       branch.low_amount_count,
     ]);
+    // stream-table lookup: every ride enriched once; the table holds the per-vendor totals of the data
+    expect(result.enriched).toBe(266);
+    const rides = readRides();
+    for (const vendor of ['1', '2']) {
+      const mine = rides.filter((r) => String(r.vendorId) === vendor);
+      const stats = result.vendorStats[vendor] as { rides: number; revenue: number };
+      expect(stats.rides).toBe(mine.length);
+      expect(stats.revenue).toBeCloseTo(
+        mine.reduce((sum, r) => sum + r.total_amount, 0),
+        6,
+      );
+    }
   });
 });
 

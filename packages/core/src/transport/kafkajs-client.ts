@@ -76,6 +76,26 @@ export function createKafkaJsClient(connection: ConnectionOptions, log: Logger):
   };
 }
 
+/** Errors a topic gives for a moment after it was created or deleted: worth waiting out. */
+const TRANSIENT_TOPIC_ERRORS = new Set([
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_OR_FOLLOWER',
+]);
+
+async function whileTopicsSettle<T>(operation: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await operation();
+    } catch (error) {
+      const type = (error as { type?: string }).type;
+      if (!type || !TRANSIENT_TOPIC_ERRORS.has(type) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
 class KafkaJsAdmin implements AdminClient {
   constructor(private readonly admin: Admin) {}
 
@@ -113,13 +133,15 @@ class KafkaJsAdmin implements AdminClient {
     const present = topics.filter((t) => existing.has(t));
     const counts = new Map<string, number>();
     if (present.length === 0) return counts;
-    const { topics: metadata } = await this.admin.fetchTopicMetadata({ topics: present });
+    const { topics: metadata } = await whileTopicsSettle(() =>
+      this.admin.fetchTopicMetadata({ topics: present }),
+    );
     for (const t of metadata) counts.set(t.name, t.partitions.length);
     return counts;
   }
 
   async topicOffsets(topic: string): Promise<PartitionOffsets[]> {
-    const offsets = await this.admin.fetchTopicOffsets(topic);
+    const offsets = await whileTopicsSettle(() => this.admin.fetchTopicOffsets(topic));
     return offsets.map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
   }
 
