@@ -1,4 +1,4 @@
-import { App, type Worker, z } from '@strom/core';
+import { App, type Worker } from '@strom/core';
 import { afterEach, expect, it } from 'vitest';
 import { brokers, createTopic, kafka, uniqueName } from '../support/kafka.js';
 import { eventually, produceJson } from '../support/produce.js';

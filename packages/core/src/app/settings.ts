@@ -76,6 +76,14 @@ export const appSettingsSchema = z
       .positive()
       .default(1_048_576)
       .describe('Most bytes fetched per partition and request: the size of a batch.'),
+    commitIntervalMs: z
+      .number()
+      .int()
+      .positive()
+      .default(1000)
+      .describe(
+        'Offsets are committed after every batch, and every commitIntervalMs inside a long batch: what a crash may redo.',
+      ),
     fetchMaxWaitMs: z
       .number()
       .int()

@@ -305,6 +305,16 @@ class KafkaJsConsumer implements ConsumerClient {
           {
             resolveOffset: payload.resolveOffset,
             heartbeat: payload.heartbeat,
+            // kafkajs commits the next offset to read
+            commit: (offset) =>
+              payload.commitOffsetsIfNecessary({
+                topics: [
+                  {
+                    topic: batch.topic,
+                    partitions: [{ partition: batch.partition, offset: String(BigInt(offset) + 1n) }],
+                  },
+                ],
+              }),
             isRunning: payload.isRunning,
             isStale: payload.isStale,
           },

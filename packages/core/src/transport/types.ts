@@ -82,6 +82,8 @@ export interface BatchControl {
   /** Marks every offset up to `offset` as processed: it will be committed and not fetched again. */
   resolveOffset(offset: string): void;
   heartbeat(): Promise<void>;
+  /** Commits this batch's partition up to and including `offset` now. */
+  commit(offset: string): Promise<void>;
   isRunning(): boolean;
   /** True when the batch was made stale by a seek or a lost partition. */
   isStale(): boolean;

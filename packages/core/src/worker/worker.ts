@@ -352,22 +352,35 @@ export class Worker implements ActorHost {
       }
     }
     for (let i = 0; i < channels.length; i++) channels[i]!.push(queues[i]!);
-    const settled = await this.awaitCompletion(completion.settled, control);
+    // a long batch commits its finished prefix every commitIntervalMs, so a crash redoes little
+    let resolved: string | undefined;
+    const commitPrefix = async () => {
+      const prefix = finishedPrefix(events, batch.messages);
+      if (prefix === undefined || prefix === resolved) return;
+      await this.producer!.flush();
+      control.resolveOffset(prefix);
+      resolved = prefix;
+      await control.commit(prefix);
+    };
+    const settled = await this.awaitCompletion(completion.settled, control, commitPrefix);
     await this.producer!.flush();
     if (settled) {
       control.resolveOffset(lastOffset);
       return;
     }
     // stopping before every event finished: commit the finished prefix only
-    const firstOpen = events.find((e) => !e.finished);
-    if (firstOpen === undefined) control.resolveOffset(lastOffset);
-    else if (BigInt(firstOpen.offset) > BigInt(batch.messages[0]!.offset)) {
-      control.resolveOffset(String(BigInt(firstOpen.offset) - 1n));
-    }
+    const prefix = finishedPrefix(events, batch.messages);
+    if (prefix !== undefined) control.resolveOffset(prefix);
   }
 
   /** True when `work` finished; false when the stop deadline or a failure came first. Heartbeats meanwhile. */
-  private async awaitCompletion(work: Promise<void>, control: BatchControl): Promise<boolean> {
+  private async awaitCompletion(
+    work: Promise<void>,
+    control: BatchControl,
+    onInterval?: () => Promise<void>,
+  ): Promise<boolean> {
+    const interval = this.context.settings.commitIntervalMs;
+    let nextInterval = Date.now() + interval;
     let finished = false;
     void work.then(
       () => {
@@ -383,6 +396,12 @@ export class Worker implements ActorHost {
       if (finished) return true;
       // a rebalance makes the heartbeat throw: keep finishing the batch, kafkajs rejoins after it
       await control.heartbeat().catch(() => undefined);
+      if (onInterval && Date.now() >= nextInterval) {
+        nextInterval = Date.now() + interval;
+        await onInterval().catch((error: unknown) =>
+          this.log.warn({ err: error }, 'mid-batch commit failed'),
+        );
+      }
     }
   }
 
@@ -394,6 +413,20 @@ export class Worker implements ActorHost {
     await quietly(this.producerClient?.disconnect());
     await quietly(this.admin?.disconnect());
   }
+}
+
+/**
+ * The offset up to which every record of the batch is done (finished or dead-lettered), or
+ * undefined when the first one is still open.
+ */
+function finishedPrefix(
+  events: readonly StreamEvent[],
+  messages: readonly InboundMessage[],
+): string | undefined {
+  const firstOpen = events.find((e) => !e.finished);
+  if (firstOpen === undefined) return messages[messages.length - 1]!.offset;
+  const before = BigInt(firstOpen.offset) - 1n;
+  return before >= BigInt(messages[0]!.offset) ? String(before) : undefined;
 }
 
 function sleep(ms: number): Promise<void> {
