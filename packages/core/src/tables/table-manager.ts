@@ -9,6 +9,7 @@ import type {
   InboundMessage,
   PartitionOffsets,
 } from '../transport/types.js';
+import { drawProgress, progressBar, progressFields } from './recovery-progress.js';
 import { ALL_PARTITIONS, decodeJson, jsonEncode, type Table, type TablePartitions } from './table.js';
 import { TablePartition } from './table-partition.js';
 
@@ -263,20 +264,14 @@ export class TableManager implements TablePartitions {
     if (from < BigInt(offsets?.low ?? '0')) from = BigInt(offsets?.low ?? '0');
     const total = high > from ? Number(high - from) : 0;
     let read = 0;
+    const snapshot = { label: `${table.name}[${p}]`, read: 0, total, startedAt: started };
     const progress = setInterval(() => {
-      const seconds = (Date.now() - started) / 1000;
-      const rate = read / Math.max(seconds, 0.001);
+      snapshot.read = read;
       this.log.info(
-        {
-          table: table.name,
-          partition: p,
-          read,
-          total,
-          recordsPerSec: Math.round(rate),
-          etaSec: Math.round((total - read) / Math.max(rate, 1)),
-        },
+        { table: table.name, partition: p, ...progressFields(snapshot) },
         'recovering table partition',
       );
+      drawProgress(progressBar(snapshot));
     }, 2000);
     try {
       await this.options.reader.read(
@@ -293,6 +288,7 @@ export class TableManager implements TablePartitions {
       );
     } finally {
       clearInterval(progress);
+      if (Date.now() - started >= 2000) drawProgress(undefined);
     }
     if (store.persistent) await partition.flush(String(high));
     const key = `${table.name}:${p}`;
