@@ -146,6 +146,10 @@ export async function startKafka(options: StartOptions = {}): Promise<StartedKaf
     });
     writeBootstrapFile(stateDir, running.bootstrap);
     log(`${lay.name} already running (Kafka ${existing.version}): ${running.bootstrap.join(',')}`);
+    const wanted = options.version ?? defaultKafkaVersion();
+    if (!process.env.KAFKA_HOME && existing.version !== wanted) {
+      log(`note: Kafka ${wanted} was asked for; run 'pnpm kafka stop' first to switch versions`);
+    }
     return {
       bootstrap: running.bootstrap,
       startedByUs: false,

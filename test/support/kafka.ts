@@ -72,17 +72,22 @@ export interface CreateTopicOptions {
   client?: Kafka;
 }
 
-/** Creates a topic, waits for its partition leaders, and returns its name. Throws if it exists. */
+/**
+ * Creates a topic, waits until every partition has a leader, and returns its name. Throws if it
+ * exists. (kafkajs's own `waitForLeaders` gives up on UNKNOWN_TOPIC_OR_PARTITION, which a broker
+ * that has not caught up yet answers on a 3-broker Kafka 3.9 cluster, so the wait is done here.)
+ */
 export async function createTopic(name: string, options: CreateTopicOptions = {}): Promise<string> {
+  const partitions = options.partitions ?? 1;
   const admin = (options.client ?? kafka()).admin();
   await admin.connect();
   try {
     const created = await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: [
         {
           topic: name,
-          numPartitions: options.partitions ?? 1,
+          numPartitions: partitions,
           replicationFactor: options.replicationFactor ?? -1,
           configEntries: Object.entries(options.configEntries ?? {}).map(([n, value]) => ({
             name: n,
@@ -92,7 +97,19 @@ export async function createTopic(name: string, options: CreateTopicOptions = {}
       ],
     });
     if (!created) throw new Error(`topic ${name} already exists`);
-    return name;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [name] });
+        const parts = topics[0]?.partitions ?? [];
+        if (parts.length === partitions && parts.every((p) => p.leader >= 0)) return name;
+      } catch (err) {
+        const type = (err as { type?: string }).type;
+        if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw err;
+      }
+      if (Date.now() > deadline) throw new Error(`topic ${name}: partitions have no leader after 30 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   } finally {
     await admin.disconnect();
   }
