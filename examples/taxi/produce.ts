@@ -3,15 +3,21 @@
  * `{"vendorId": n}`.
  *
  *   tsx examples/taxi/produce.ts [--file rides.csv] [--rate 1] [--loop] [--topic name] [--partitions 2]
+ *   tsx examples/taxi/produce.ts --synthetic 1000000 --seed 7     (rides learned from rides.csv)
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App, type Topic } from '@strom/core';
 import { RIDES_CSV, RIDES_TOPIC, RideKey, readRides, TaxiRide } from './rides.js';
+import { syntheticRides } from './synthetic.js';
 
 export interface ProduceOptions {
   /** Rides to send; default: every ride of `file`. */
-  rides?: TaxiRide[];
+  rides?: Iterable<TaxiRide>;
+  /** Instead of a file: this many synthetic rides (distributions learned from rides.csv). */
+  synthetic?: number;
+  /** Seed of the synthetic rides; default 1. */
+  seed?: number;
   /** A TLC CSV file; default examples/taxi/data/rides.csv. */
   file?: string;
   /** Messages per second; default as fast as possible. */
@@ -32,7 +38,11 @@ export async function produceRides(options: ProduceOptions = {}): Promise<number
     partitions: options.partitions ?? 2,
   });
   await app.createTopics();
-  const rides = options.rides ?? readRides(options.file ?? RIDES_CSV);
+  const rides =
+    options.rides ??
+    (options.synthetic !== undefined
+      ? [...syntheticRides(options.synthetic, options.seed ?? 1)]
+      : readRides(options.file ?? RIDES_CSV));
   const pauseMs = options.rate ? 1000 / options.rate : 0;
   let sent = 0;
   try {
@@ -72,7 +82,13 @@ function parseArgs(argv: string[]): ProduceOptions {
     else if (flag === '--loop') options.loop = true;
     else if (flag === '--topic') options.topic = value();
     else if (flag === '--partitions') options.partitions = positive(value());
-    else throw new Error(`unknown option ${flag}: use --file, --rate, --loop, --topic, --partitions`);
+    else if (flag === '--synthetic') options.synthetic = positive(value());
+    else if (flag === '--seed') options.seed = Number(value());
+    else {
+      throw new Error(
+        `unknown option ${flag}: use --file, --rate, --loop, --topic, --partitions, --synthetic, --seed`,
+      );
+    }
   }
   return options;
 }
