@@ -9,6 +9,7 @@ import {
   type LogEntry,
   type PartitionAssigner,
   Partitioners,
+  type PartitionMetadata,
   type Producer,
 } from 'kafkajs';
 import type { Logger } from '../logging/logger.js';
@@ -216,37 +217,57 @@ function toKafkaJsAssigner(spec: GroupAssignor): PartitionAssigner {
   });
 }
 
+/**
+ * Sends batches with kafkajs, with every record's partition chosen here (kafkajs' own murmur2
+ * partitioner, so the same partitions as the Java client) and every partition checked in the
+ * acknowledgement: kafkajs 2.2.4 can report success for a batch spanning several leaders when
+ * one of them fails over, without having written that leader's records (tulios/kafkajs#1303).
+ * A missing partition fails the send, so the worker does not commit and the batch runs again.
+ */
 class KafkaJsProducer implements ProducerClient {
   private readonly producer: Producer;
+  private readonly admin: Admin;
   private readonly acks: number;
+  private readonly partitioner = Partitioners.DefaultPartitioner();
+  private readonly partitionMetadata = new Map<string, PartitionMetadata[]>();
 
   constructor(kafka: Kafka, options: ProducerOptions) {
     this.acks = options.acks;
+    this.admin = kafka.admin();
     this.producer = kafka.producer({
-      // murmur2 on the key bytes, like the Java client: Strom, Faust and Kafka Streams agree on partitions
       createPartitioner: Partitioners.DefaultPartitioner,
       idempotent: options.idempotent,
       allowAutoTopicCreation: false,
     });
   }
 
-  connect(): Promise<void> {
-    return this.producer.connect();
+  async connect(): Promise<void> {
+    await this.admin.connect();
+    await this.producer.connect();
   }
 
-  disconnect(): Promise<void> {
-    return this.producer.disconnect();
+  async disconnect(): Promise<void> {
+    await this.producer.disconnect();
+    await this.admin.disconnect();
   }
 
   async send(records: OutRecord[]): Promise<void> {
     if (records.length === 0) return;
+    await this.loadPartitions(records);
     const byTopic = new Map<string, OutRecord[]>();
+    const sent = new Set<string>();
     for (const r of records) {
+      r.partition ??= this.partitioner({
+        topic: r.topic,
+        partitionMetadata: this.partitionMetadata.get(r.topic)!,
+        message: { key: r.key, value: r.value },
+      });
+      sent.add(`${r.topic}:${r.partition}`);
       let list = byTopic.get(r.topic);
       if (!list) byTopic.set(r.topic, (list = []));
       list.push(r);
     }
-    await this.producer.sendBatch({
+    const acknowledged = await this.producer.sendBatch({
       acks: this.acks,
       topicMessages: [...byTopic].map(([topic, messages]) => ({
         topic,
@@ -259,6 +280,23 @@ class KafkaJsProducer implements ProducerClient {
         })),
       })),
     });
+    if (this.acks === 0) return;
+    for (const a of acknowledged) sent.delete(`${a.topicName}:${a.partition}`);
+    if (sent.size > 0) {
+      throw new Error(
+        `the broker did not acknowledge ${[...sent].join(', ')} (leader change?); the records will be sent again`,
+      );
+    }
+  }
+
+  /** Partition metadata (for the partitioner) of topics not seen before. */
+  private async loadPartitions(records: OutRecord[]): Promise<void> {
+    const unknown = [...new Set(records.filter((r) => r.partition === undefined).map((r) => r.topic))].filter(
+      (t) => !this.partitionMetadata.has(t),
+    );
+    if (unknown.length === 0) return;
+    const { topics } = await whileTopicsSettle(() => this.admin.fetchTopicMetadata({ topics: unknown }));
+    for (const t of topics) this.partitionMetadata.set(t.name, t.partitions);
   }
 }
 
