@@ -114,7 +114,7 @@ export class AppContext implements TopicHost {
       disconnect: () => client.disconnect(),
       send: async (records) => {
         await connected;
-        await client.send(records);
+        return client.send(records);
       },
     };
     connected.catch(() => undefined);

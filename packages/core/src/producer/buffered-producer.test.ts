@@ -9,8 +9,8 @@ function manualClient() {
     connect: async () => undefined,
     disconnect: async () => undefined,
     send: (records) =>
-      new Promise<void>((resolve, reject) => {
-        requests.push({ records, complete: (error) => (error ? reject(error) : resolve()) });
+      new Promise<Map<string, bigint>>((resolve, reject) => {
+        requests.push({ records, complete: (error) => (error ? reject(error) : resolve(new Map())) });
       }),
   };
   return { client, requests };

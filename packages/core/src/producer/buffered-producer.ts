@@ -34,6 +34,8 @@ export class BufferedProducer implements RecordSender {
   private timer: NodeJS.Timeout | undefined;
   private failure: unknown;
   private drained: Array<() => void> = [];
+  /** Offset of the last acknowledged record per `topic:partition`. */
+  private readonly acked = new Map<string, bigint>();
 
   constructor(private readonly options: BufferedProducerOptions) {}
 
@@ -56,6 +58,11 @@ export class BufferedProducer implements RecordSender {
     }
   }
 
+  /** The offset of the last acknowledged record sent to `topic`/`partition`, if any. */
+  ackedOffset(topic: string, partition: number): bigint | undefined {
+    return this.acked.get(`${topic}:${partition}`);
+  }
+
   /** Records queued or awaiting acknowledgement. */
   get pending(): number {
     return this.inflightRecords + this.buffer.length;
@@ -72,7 +79,11 @@ export class BufferedProducer implements RecordSender {
     this.buffer = [];
     this.inflightRecords = records.length;
     this.inflight = this.options.client.send(records).then(
-      () => this.completed(),
+      (lastOffsets) => {
+        for (const [id, offset] of lastOffsets)
+          if (offset > (this.acked.get(id) ?? -1n)) this.acked.set(id, offset);
+        this.completed();
+      },
       (error: unknown) => {
         this.failure ??= error;
         this.completed();

@@ -73,7 +73,16 @@ describe('RocksDbStore', () => {
 
   it('yields entries in key order and hides the checkpoint key', async () => {
     const part = await openTracked(new RocksDbStore({ dir }), 't', 0);
-    const keys = ['"b"', '["k2",1593561600000]', '"a"', '{"x":1}', '-5', '12', '["k10",1593561600000]', '"é"'];
+    const keys = [
+      '"b"',
+      '["k2",1593561600000]',
+      '"a"',
+      '{"x":1}',
+      '-5',
+      '12',
+      '["k10",1593561600000]',
+      '"é"',
+    ];
     await part.write(
       keys.map((key) => put(key, `v${key}`)),
       '99',

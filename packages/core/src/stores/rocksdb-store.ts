@@ -15,7 +15,10 @@ interface NativeDb {
   ready(): Promise<void>;
   get(key: Buffer): Promise<Buffer | null>;
   write(options: { capacity: number; autoDestroy: true }): NativeWriteBatch;
-  iterator(range: { gte: Buffer }, options: { capacity: number }): AsyncIterable<{ key: Buffer; value: Buffer }>;
+  iterator(
+    range: { gte: Buffer },
+    options: { capacity: number },
+  ): AsyncIterable<{ key: Buffer; value: Buffer }>;
   close(): Promise<void>;
 }
 interface NativeWriteBatch {
@@ -61,7 +64,10 @@ const ITERATOR_CAPACITY = 1024;
 
 function keyBytes(key: string): Buffer {
   if (key.charCodeAt(0) === 0) {
-    throw new StromError('USAGE', `table key ${JSON.stringify(key)} starts with NUL, which the store reserves`);
+    throw new StromError(
+      'USAGE',
+      `table key ${JSON.stringify(key)} starts with NUL, which the store reserves`,
+    );
   }
   return Buffer.from(key, 'utf8');
 }

@@ -21,6 +21,8 @@ export interface TableManagerOptions {
   /** Changelog partition offsets (low, high) from the broker. */
   offsets: (topic: string) => Promise<PartitionOffsets[]>;
   storeFor: (table: AnyTable) => Store;
+  /** Offset of the last acknowledged record this worker produced to a partition. */
+  ackedOffset: (topic: string, partition: number) => bigint | undefined;
   log: Logger;
 }
 
@@ -185,6 +187,26 @@ export class TableManager implements TablePartitions {
     return Promise.all(pending).then(() => undefined);
   }
 
+  /**
+   * After a batch of `topic`/`partition` committed its changelog records: write the table
+   * partitions' dirty entries to their persistent stores, with the changelog offset they reflect,
+   * so a restart reads only the changelog after it.
+   */
+  async checkpoint(topic: string, partition: number): Promise<void> {
+    const count = this.topicCounts.get(topic);
+    for (const table of this.options.tables) {
+      if (table.global || this.partitionCounts.get(table) !== count) continue;
+      await this.checkpointPartition(table, partition);
+    }
+  }
+
+  private async checkpointPartition(table: AnyTable, p: number): Promise<void> {
+    const held = this.held.get(table)?.get(p);
+    if (!held || held.dirtyCount === 0 || !this.options.storeFor(table).persistent) return;
+    const acked = this.options.ackedOffset(table.changelog.name, p);
+    await held.flush(acked === undefined ? undefined : String(acked + 1n));
+  }
+
   partitionFor(table: AnyTable, partition: number): TablePartition<unknown> | undefined {
     return this.held.get(table)?.get(partition);
   }
@@ -200,7 +222,12 @@ export class TableManager implements TablePartitions {
     for (const standby of this.standbys.values()) await standby.partition.close();
     this.standbys.clear();
     for (const table of this.options.tables) {
-      for (const partition of this.held.get(table)?.values() ?? []) await partition.close();
+      for (const [p, partition] of this.held.get(table) ?? []) {
+        await this.checkpointPartition(table, p).catch((error: unknown) =>
+          this.log.warn({ err: error, table: table.name, partition: p }, 'final checkpoint failed'),
+        );
+        await partition.close();
+      }
       table.attach(undefined);
     }
     this.held.clear();

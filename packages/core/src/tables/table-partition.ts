@@ -81,6 +81,11 @@ export class TablePartition<V> {
     for (const [key, value] of this.dirty) if (value !== undefined) yield [key, value];
   }
 
+  /** Entries changed since the last flush (always 0 with a non-persistent store). */
+  get dirtyCount(): number {
+    return this.dirty.size;
+  }
+
   get size(): number {
     return this.values.size;
   }

@@ -251,18 +251,22 @@ class KafkaJsProducer implements ProducerClient {
     await this.admin.disconnect();
   }
 
-  async send(records: OutRecord[]): Promise<void> {
-    if (records.length === 0) return;
+  async send(records: OutRecord[]): Promise<Map<string, bigint>> {
+    const lastOffsets = new Map<string, bigint>();
+    if (records.length === 0) return lastOffsets;
     await this.loadPartitions(records);
     const byTopic = new Map<string, OutRecord[]>();
     const sent = new Set<string>();
+    const counts = new Map<string, number>();
     for (const r of records) {
       r.partition ??= this.partitioner({
         topic: r.topic,
         partitionMetadata: this.partitionMetadata.get(r.topic)!,
         message: { key: r.key, value: r.value },
       });
-      sent.add(`${r.topic}:${r.partition}`);
+      const id = `${r.topic}:${r.partition}`;
+      sent.add(id);
+      counts.set(id, (counts.get(id) ?? 0) + 1);
       let list = byTopic.get(r.topic);
       if (!list) byTopic.set(r.topic, (list = []));
       list.push(r);
@@ -280,13 +284,19 @@ class KafkaJsProducer implements ProducerClient {
         })),
       })),
     });
-    if (this.acks === 0) return;
-    for (const a of acknowledged) sent.delete(`${a.topicName}:${a.partition}`);
+    if (this.acks === 0) return lastOffsets;
+    for (const a of acknowledged) {
+      const id = `${a.topicName}:${a.partition}`;
+      sent.delete(id);
+      if (a.baseOffset !== undefined)
+        lastOffsets.set(id, BigInt(a.baseOffset) + BigInt((counts.get(id) ?? 1) - 1));
+    }
     if (sent.size > 0) {
       throw new Error(
         `the broker did not acknowledge ${[...sent].join(', ')} (leader change?); the records will be sent again`,
       );
     }
+    return lastOffsets;
   }
 
   /** Partition metadata (for the partitioner) of topics not seen before. */

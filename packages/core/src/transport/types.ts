@@ -66,8 +66,11 @@ export interface GroupMember {
 export interface ProducerClient {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
-  /** Sends records (any topics) and resolves when the broker acknowledged all of them. */
-  send(records: OutRecord[]): Promise<void>;
+  /**
+   * Sends records (any topics) and resolves when the broker acknowledged all of them, with the
+   * offset of the last record written per `topic:partition`.
+   */
+  send(records: OutRecord[]): Promise<Map<string, bigint>>;
 }
 
 export interface InboundBatch {

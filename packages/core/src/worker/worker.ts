@@ -114,6 +114,7 @@ export class Worker implements ActorHost {
           maxBytesPerPartition: settings.maxBytesPerPartition,
         }),
         offsets: (topic) => this.admin!.topicOffsets(topic),
+        ackedOffset: (topic, partition) => this.producer?.ackedOffset(topic, partition),
         storeFor: (table) =>
           resolveStore(table.storeOption ?? settings.store, {
             stateDir: settings.stateDir,
@@ -315,7 +316,8 @@ export class Worker implements ActorHost {
    * Step 1: decode, dead-letter what fails, queue the rest to the agents' channels.
    * Step 2: wait until the agents finished every event (heartbeating meanwhile).
    * Step 3: flush the producer: records the events caused, dead letters included, are acked.
-   * Step 4: resolve the offsets; kafkajs commits them after this handler returns.
+   * Step 4: persistent table partitions write their changes with the changelog offset.
+   * Step 5: resolve the offsets; kafkajs commits them after this handler returns.
    */
   private async handleBatch(batch: InboundBatch, control: BatchControl): Promise<void> {
     if (this.stopping !== undefined || batch.messages.length === 0) return;
@@ -365,6 +367,8 @@ export class Worker implements ActorHost {
     const settled = await this.awaitCompletion(completion.settled, control, commitPrefix);
     await this.producer!.flush();
     if (settled) {
+      // Step 4 (then 5)
+      await this.tables?.checkpoint(topic, partition);
       control.resolveOffset(lastOffset);
       return;
     }
