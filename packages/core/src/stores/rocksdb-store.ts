@@ -108,7 +108,11 @@ export interface RocksDbStoreOptions {
   lockRetries?: number;
   /** Wait between those attempts (default 1000). */
   lockRetryDelayMs?: number;
-  /** RocksDB memtable size per partition database (default 64 MiB, RocksDB's and Faust's). */
+  /**
+   * RocksDB memtable size per partition database (default 4 MiB, as the Level bindings). With a
+   * database per partition, RocksDB's own 64 MiB means up to 128 MiB of memtables per partition
+   * and a reopen that replays up to 64 MiB of write-ahead log (2.8 s for 1M keys, against 0.09 s).
+   */
   writeBufferBytes?: number;
 }
 
@@ -192,7 +196,7 @@ export class RocksDbStore implements Store {
     this.dir = options.dir;
     this.lockRetries = options.lockRetries ?? 30;
     this.lockRetryDelayMs = options.lockRetryDelayMs ?? 1000;
-    this.writeBufferBytes = options.writeBufferBytes ?? 64 * 1024 * 1024;
+    this.writeBufferBytes = options.writeBufferBytes ?? 4 * 1024 * 1024;
   }
 
   /** The directory of one partition's database. */
