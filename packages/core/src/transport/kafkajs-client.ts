@@ -84,14 +84,25 @@ const TRANSIENT_TOPIC_ERRORS = new Set([
   'NOT_LEADER_OR_FOLLOWER',
 ]);
 
+function isTransientTopicError(error: unknown): boolean {
+  for (
+    let e: unknown = error;
+    e instanceof Error;
+    e = (e as { cause?: unknown }).cause ?? (e as { originalError?: unknown }).originalError
+  ) {
+    const type = (e as { type?: string }).type;
+    if (type && TRANSIENT_TOPIC_ERRORS.has(type)) return true;
+  }
+  return false;
+}
+
 async function whileTopicsSettle<T>(operation: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       return await operation();
     } catch (error) {
-      const type = (error as { type?: string }).type;
-      if (!type || !TRANSIENT_TOPIC_ERRORS.has(type) || Date.now() > deadline) throw error;
+      if (!isTransientTopicError(error) || Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
@@ -114,6 +125,11 @@ class KafkaJsAdmin implements AdminClient {
 
   async createTopics(topics: TopicSpec[]): Promise<string[]> {
     if (topics.length === 0) return [];
+    // a topic deleted a moment ago may make the leader wait fail once: trying again finds it created
+    return whileTopicsSettle(() => this.createMissing(topics));
+  }
+
+  private async createMissing(topics: TopicSpec[]): Promise<string[]> {
     const existing = new Set(await this.admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.topic));
     if (missing.length === 0) return [];
