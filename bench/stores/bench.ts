@@ -166,7 +166,7 @@ async function measure(name: BindingName, dir: string): Promise<Metrics> {
   [m.closeMs] = await time(() => db.close());
   m.diskMB = dirBytes(path) / 1e6;
   m.rssMB = process.memoryUsage().rss / 1e6;
-  m.maxRssMB = process.resourceUsage().maxRSS / 1e3;
+  m.maxRssMB = (process.resourceUsage().maxRSS * 1024) / 1e6; // maxRSS is in KiB
   return m;
 }
 
