@@ -149,8 +149,10 @@ class Partition {
 
   event(key: string, t: number): void {
     const streamTime = this.tracker.observe(t);
-    if (this.policy.spec.kind === 'session') this.sessionEvent(key, t, streamTime);
-    else this.timeEvent(this.policy.spec, key, t, streamTime);
+    const spec = this.policy.spec;
+    if (spec.kind === 'session') this.sessionEvent(key, t, streamTime);
+    else if (spec.kind === 'sliding') throw new Error('not simulated here (see sliding.test.ts)');
+    else this.timeEvent(spec, key, t, streamTime);
     const { closed, expired } = this.tracker.advance();
     for (const c of closed) this.log.push(`t=${t} close ${c.id}=${this.store.get(c.id)}`);
     for (const e of expired) {

@@ -60,7 +60,6 @@ export type {
 export {
   compareWindows,
   hopping,
-  requireWholeMs,
   sameWindow,
   session,
   sliding,
