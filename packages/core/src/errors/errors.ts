@@ -13,7 +13,8 @@ export type StromErrorCode =
   | 'AGENT'
   | 'BROKER'
   | 'NOT_RUNNING'
-  | 'USAGE';
+  | 'USAGE'
+  | 'STORE';
 
 export interface RecordCoordinates {
   topic?: string;

@@ -1,16 +1,23 @@
-import { join } from 'node:path';
-import { ConfigError } from '../errors/errors.js';
+import { join, resolve } from 'node:path';
 import { MemoryStore } from './memory-store.js';
+import { RocksDbStore } from './rocksdb-store.js';
 import type { Store } from './types.js';
 
-/** The Store for a table: one given directly, or one of the named kinds. */
-export function resolveStore(
-  spec: 'memory' | 'rocksdb' | Store,
-  options: { stateDir: string; appId: string },
-): Store {
-  if (typeof spec !== 'string') return spec;
-  if (spec === 'memory') return new MemoryStore();
-  throw new ConfigError(
-    `store "${spec}" is not available in this build; use "memory" (dir would be ${join(options.stateDir, options.appId)})`,
-  );
+/**
+ * Stores by kind for one worker: one MemoryStore, and one RocksDbStore per state directory
+ * (`<stateDir>/<appId>/`), shared by every table of the app.
+ */
+export class StoreRegistry {
+  private readonly memory = new MemoryStore();
+  private rocksdb: RocksDbStore | undefined;
+
+  constructor(private readonly options: { stateDir: string; appId: string }) {}
+
+  /** The Store for a table: one given directly, or one of the named kinds. */
+  resolve(spec: 'memory' | 'rocksdb' | Store): Store {
+    if (typeof spec !== 'string') return spec;
+    if (spec === 'memory') return this.memory;
+    this.rocksdb ??= new RocksDbStore({ dir: resolve(join(this.options.stateDir, this.options.appId)) });
+    return this.rocksdb;
+  }
 }

@@ -89,7 +89,7 @@ export class StoreLockedError extends StromError {
 
   constructor(table: string, partition: number, path: string, waitedMs: number, cause: unknown) {
     super(
-      'CONFIG',
+      'STORE',
       `table "${table}" partition ${partition}: the RocksDB database ${path} is still locked after ${waitedMs} ms; ` +
         'another process (or another open store in this one) uses it. Give each worker its own state directory, ' +
         'or stop the other process',

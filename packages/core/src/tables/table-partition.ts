@@ -16,7 +16,18 @@ export class TablePartition<V> {
     private readonly complete: boolean,
     private readonly encode: (value: V) => Buffer,
     private readonly decode: (bytes: Buffer) => V,
+    /** With a persistent store: how many clean values stay in memory (least recently used go). */
+    private readonly cacheSize = 100_000,
   ) {}
+
+  /** Drops the least recently used clean values above the cache size (persistent stores only). */
+  private evict(): void {
+    if (this.complete || this.values.size <= this.cacheSize) return;
+    for (const key of this.values.keys()) {
+      if (this.values.size <= this.cacheSize) break;
+      if (!this.dirty.has(key)) this.values.delete(key);
+    }
+  }
 
   /** Synchronous hit, if the value is in memory (or known absent). */
   peek(key: string): { found: boolean; value: V | undefined } {
@@ -56,11 +67,15 @@ export class TablePartition<V> {
   /** Writes dirty entries to the store with the changelog offset they reflect. */
   async flush(checkpoint: string | undefined): Promise<number> {
     if (this.complete && checkpoint === undefined) return 0;
-    const writes: StoreWrite[] = [];
-    for (const [key, value] of this.dirty)
-      writes.push({ key, value: value === undefined ? null : this.encode(value) });
-    this.dirty.clear();
+    const flushed = [...this.dirty];
+    const writes: StoreWrite[] = flushed.map(([key, value]) => ({
+      key,
+      value: value === undefined ? null : this.encode(value),
+    }));
     await this.store.write(writes, checkpoint);
+    // forget only what was written: a failed write keeps them dirty, a newer change stays dirty
+    for (const [key, value] of flushed) if (this.dirty.get(key) === value) this.dirty.delete(key);
+    this.evict();
     return writes.length;
   }
 

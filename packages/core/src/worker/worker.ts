@@ -6,7 +6,7 @@ import { parseAssignmentData, stromAssignor } from '../assignor/strom-assignor.j
 import { describeError, StromError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
 import { BufferedProducer, type RecordSender } from '../producer/buffered-producer.js';
-import { resolveStore } from '../stores/resolve.js';
+import { StoreRegistry } from '../stores/resolve.js';
 import type { Channel } from '../streams/channel.js';
 import { Completion, type Item, StreamEvent } from '../streams/event.js';
 import { type RecoveryReport, TableManager } from '../tables/table-manager.js';
@@ -107,6 +107,7 @@ export class Worker implements ActorHost {
         if (table.partitions === undefined) this.context.deriveFrom(table.changelog, this.router.topics());
       }
       const description = await this.ensureTopics();
+      const stores = new StoreRegistry({ stateDir: settings.stateDir, appId: settings.id });
       this.tables = new TableManager({
         tables: this.context.tables,
         reader: this.client.changelogReader({
@@ -115,11 +116,7 @@ export class Worker implements ActorHost {
         }),
         offsets: (topic) => this.admin!.topicOffsets(topic),
         ackedOffset: (topic, partition) => this.producer?.ackedOffset(topic, partition),
-        storeFor: (table) =>
-          resolveStore(table.storeOption ?? settings.store, {
-            stateDir: settings.stateDir,
-            appId: settings.id,
-          }),
+        storeFor: (table) => stores.resolve(table.storeOption ?? settings.store),
         log: this.log,
       });
       await this.tables.start(this.partitionCounts);
