@@ -3,8 +3,11 @@ import type { AppContext } from '../app/context.js';
 import { StromError } from '../errors/errors.js';
 import type { Store } from '../stores/types.js';
 import { currentEvent } from '../streams/current-event.js';
+import type { StreamEvent } from '../streams/event.js';
 import type { Topic } from '../topics/topic.js';
+import { hopping as hoppingSpec, tumbling as tumblingSpec } from '../windows/window.js';
 import type { TablePartition } from './table-partition.js';
+import { WindowedTable, type WindowOptions } from './windowed-table.js';
 
 export interface TableOptions<V, K> {
   /** Value of a key never set (like Faust's `default=int`); without it `get` may return undefined. */
@@ -138,6 +141,59 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
 
   toString(): string {
     return `table ${this.name}`;
+  }
+
+  /** @internal the partition of the event being processed (for windowed tables) */
+  eventPartition(): { partition: TablePartition<V>; event: StreamEvent } {
+    const event = currentEvent();
+    if (event === undefined) {
+      throw new StromError('CONFIG', `${this}: write it from agent code, while an event is processed`);
+    }
+    const partition = this.holder?.partitionFor(this as Table<unknown, unknown>, event.partition);
+    if (partition === undefined) {
+      throw new StromError('TOPIC', `${this} has no partition ${event.partition} here`, {
+        topic: event.topic,
+        partition: event.partition,
+        offset: event.offset,
+      });
+    }
+    return { partition: partition as TablePartition<V>, event };
+  }
+
+  /** @internal writes (or with undefined, deletes) a stored key by its id, changelog included */
+  writeId(partition: TablePartition<V>, id: string, value: V | undefined): void {
+    if (value === undefined) partition.delete(id);
+    else partition.set(id, value);
+    this.log(partition.partition, id, value === undefined ? null : jsonEncode(value));
+  }
+
+  /** @internal the value of a missing key */
+  defaultFor(): V | undefined {
+    return this.defaultValue?.();
+  }
+
+  /** @internal the local partitions */
+  partitionsHere(): Iterable<TablePartition<V>> {
+    return (this.holder?.localPartitions(this as Table<unknown, unknown>) ?? []) as Iterable<
+      TablePartition<V>
+    >;
+  }
+
+  /**
+   * A tumbling-window view of this table: one window of `sizeMs` per key and period.
+   * Windows close (final results) when stream time passes their end + grace.
+   */
+  tumbling<E = unknown>(sizeMs: number, options: WindowOptions<K, V, E> = {}): WindowedTable<K, V, E> {
+    return new WindowedTable<K, V, E>(this, tumblingSpec(sizeMs), options);
+  }
+
+  /** A hopping-window view: windows of `sizeMs` starting every `advanceMs`. */
+  hopping<E = unknown>(
+    sizeMs: number,
+    advanceMs: number,
+    options: WindowOptions<K, V, E> = {},
+  ): WindowedTable<K, V, E> {
+    return new WindowedTable<K, V, E>(this, hoppingSpec(sizeMs, advanceMs), options);
   }
 
   private writePartition(key: K): { partition: TablePartition<V>; id: string } {

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { App, z } from '../index.js';
+import { testAgent } from '../testing/index.js';
+
+const Ride = z.object({ vendorId: z.number().int(), at: z.number() });
+type Ride = z.infer<typeof Ride>;
+
+function setup(options: { graceMs?: number; expiresMs?: number; hopping?: boolean }) {
+  const app = new App({ id: `w-${Math.random().toString(36).slice(2)}`, logLevel: 'silent' });
+  const rides = app.topic('rides', { value: Ride });
+  const closed: Array<[number, number, number, number]> = [];
+  const late: number[] = [];
+  const base = app.table<number, number>('per_minute', { default: () => 0 });
+  const windowOptions = {
+    graceMs: options.graceMs ?? 0,
+    expiresMs: options.expiresMs,
+    timestamp: (ride: Ride) => ride.at,
+    onWindowClose: (key: number, w: { startMs: number; endMs: number }, value: number) => {
+      closed.push([key, w.startMs, w.endMs, value]);
+    },
+    onLateEvent: (_key: number, t: number) => void late.push(t),
+  };
+  const windowed = options.hopping
+    ? base.hopping(60_000, 30_000, windowOptions)
+    : base.tumbling(60_000, windowOptions);
+  const agent = app.agent(rides, async (stream) => {
+    for await (const ride of stream) await windowed.update(ride.vendorId, (n) => n + 1);
+  });
+  return { app, windowed, agent, closed, late, changelog: `${app.id}-per_minute-changelog` };
+}
+
+const minute = 60_000;
+
+describe('windowed tables', () => {
+  it('tumbling: counts per key and window on event time, out of order, boundaries to the window starting there', async () => {
+    const { windowed, agent, changelog } = setup({ graceMs: minute });
+    const h = await testAgent(agent);
+    for (const at of [10_000, 59_999, 60_000, 30_000, 125_000]) await h.send({ vendorId: 1, at });
+    expect(await windowed.range(1, 0, 10 * minute)).toEqual([
+      { window: { startMs: 0, endMs: minute }, value: 3 },
+      { window: { startMs: minute, endMs: 2 * minute }, value: 1 },
+      { window: { startMs: 2 * minute, endMs: 3 * minute }, value: 1 },
+    ]);
+    expect(h.sent.filter((r) => r.topic === changelog)[0]!.key).toEqual([1, 0, minute]);
+    await h.stop();
+  });
+
+  it('grace: a late event inside grace updates its window; outside grace it is dropped and reported', async () => {
+    const { windowed, agent, late } = setup({ graceMs: 30_000 });
+    const h = await testAgent(agent);
+    await h.send({ vendorId: 1, at: 70_000 }); // stream time 70 s
+    await h.send({ vendorId: 1, at: 20_000 }); // window [0, 60) closes at 90 s: still open
+    await h.send({ vendorId: 1, at: 95_000 }); // stream time 95 s: [0, 60) closed
+    await h.send({ vendorId: 1, at: 30_000 }); // too late
+    expect(await windowed.at(1, 20_000)).toBe(1);
+    expect(late).toEqual([30_000]);
+    expect(windowed.lateEvents).toBe(1);
+    await h.stop();
+  });
+
+  it('onWindowClose fires once per window, with its final value, when stream time passes end + grace', async () => {
+    const { agent, closed } = setup({ graceMs: 10_000 });
+    const h = await testAgent(agent);
+    await h.send({ vendorId: 7, at: 1_000 });
+    await h.send({ vendorId: 7, at: 2_000 });
+    await h.send({ vendorId: 7, at: 65_000 }); // 65 < 60 + 10: not closed yet
+    expect(closed).toEqual([]);
+    await h.send({ vendorId: 7, at: 70_000 });
+    await h.send({ vendorId: 7, at: 200_000 });
+    expect(closed).toEqual([
+      [7, 0, minute, 2],
+      [7, minute, 2 * minute, 2],
+    ]);
+    await h.stop();
+  });
+
+  it('expired windows are deleted and tombstoned on stream time, not the wall clock', async () => {
+    const { windowed, agent, changelog } = setup({ graceMs: 0, expiresMs: 2 * minute });
+    const h = await testAgent(agent);
+    await h.send({ vendorId: 1, at: 0 });
+    await h.send({ vendorId: 1, at: 3 * minute }); // [0, 60 s) expires at 60 + 120 = 180 s
+    expect(await windowed.range(1, 0, 10 * minute)).toEqual([
+      { window: { startMs: 3 * minute, endMs: 4 * minute }, value: 1 },
+    ]);
+    const tombstone = h.sent.filter((r) => r.topic === changelog && r.value === null);
+    expect(tombstone.map((r) => r.key)).toEqual([[1, 0, minute]]);
+    await h.stop();
+  });
+
+  it('hopping: each event updates every window containing it', async () => {
+    const { windowed, agent } = setup({ hopping: true, graceMs: minute });
+    const h = await testAgent(agent);
+    await h.send({ vendorId: 3, at: 45_000 }); // windows [-30, 30)? no: [0, 60) and [30, 90)
+    await h.send({ vendorId: 3, at: 75_000 }); // [30, 90) and [60, 120)
+    expect((await windowed.range(3, -minute, 5 * minute)).map((w) => [w.window.startMs, w.value])).toEqual([
+      [0, 1],
+      [30_000, 2],
+      [60_000, 1],
+    ]);
+    await h.stop();
+  });
+
+  it('rejects an expiry shorter than size + grace with a message saying what to set', () => {
+    const app = new App({ id: 'w-bad', logLevel: 'silent' });
+    expect(() =>
+      app.table<number>('t', { default: () => 0 }).tumbling(60_000, { graceMs: 10_000, expiresMs: 1000 }),
+    ).toThrow(/expires/);
+  });
+});
