@@ -19,6 +19,8 @@ export interface DemoResult {
   /** Rides written to the enriched topic, and the last per-vendor statistics. */
   enriched: number;
   vendorStats: Record<string, unknown>;
+  /** 1-minute pickup-time windows: [window start ms, vendorId, rides], oldest first. */
+  pickupWindows: Array<[number, number, number]>;
   seconds: number;
 }
 
@@ -34,7 +36,21 @@ async function pipelines(): Promise<Pipeline[]> {
   const branch = await import('./branch_price.js');
   const count = await import('./count_vendor_trips.js');
   const enrich = await import('./enrich_rides.js');
+  const windowing = await import('./windowing.js');
   return [
+    {
+      app: windowing.app,
+      outputs: [windowing.app.id],
+      collect: async (_cluster, result) => {
+        const cells = await windowing.app.readTable(windowing.perMinuteOnPickup.table.name);
+        result.pickupWindows = [...cells]
+          .map(([id, count]) => {
+            const [vendorId, startMs] = JSON.parse(id) as [number, number, number];
+            return [startMs, vendorId, count as number] as [number, number, number];
+          })
+          .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      },
+    },
     {
       app: enrich.app,
       outputs: [enrich.enriched.name, enrich.app.id],
@@ -80,6 +96,7 @@ export async function runDemo(): Promise<DemoResult> {
     lowAmount: 0,
     enriched: 0,
     vendorStats: {},
+    pickupWindows: [],
     seconds: 0,
   };
   result.rides = await produceRides();
@@ -95,6 +112,18 @@ export async function runDemo(): Promise<DemoResult> {
   return result;
 }
 
+/** The five busiest pickup-time windows as a small table. */
+function busiest(cells: Array<[number, number, number]>): string[] {
+  const top = [...cells].sort((a, b) => b[2] - a[2] || a[0] - b[0]).slice(0, 5);
+  return [
+    '    window (UTC)         vendor  rides',
+    ...top.map(
+      ([start, vendor, rides]) =>
+        `    ${new Date(start).toISOString().slice(0, 16).replace('T', ' ')}    ${vendor}       ${rides}`,
+    ),
+  ];
+}
+
 function summary(r: DemoResult): string {
   return [
     `produced ${r.rides} rides to ${RIDES_TOPIC}`,
@@ -107,6 +136,8 @@ function summary(r: DemoResult): string {
         return `vendor ${vendor}: ${rides} rides, mean total $${(revenue / rides).toFixed(2)}`;
       })
       .join('; ')}`,
+    `windowing           ${r.pickupWindows.length} (1-minute pickup window, vendor) cells; the busiest:`,
+    ...busiest(r.pickupWindows),
     '',
     `demo finished in ${r.seconds.toFixed(1)} s`,
   ].join('\n');

@@ -20,6 +20,22 @@ describe('the taxi pipelines on rides.csv (the course numbers)', () => {
       branch.high_amount_count,
       branch.low_amount_count,
     ]);
+    // 1-minute tumbling windows on pickup time equal the course's expected CSV (124 cells)
+    const csv = readFileSync(
+      new URL('../../../../shared/data/taxi/expected/windowing_eventtime_pickup_1min.csv', import.meta.url),
+      'utf8',
+    )
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(','))
+      .map(([start, vendor, count]) => `${start} ${vendor} ${count}`);
+    const got = result.pickupWindows.map(
+      ([start, vendor, count]) =>
+        `${new Date(start).toISOString().slice(0, 19).replace('T', ' ')} ${vendor} ${count}`,
+    );
+    expect(csv).toHaveLength(124);
+    expect(got.sort()).toEqual(csv.sort());
     // stream-table lookup: every ride enriched once; the table holds the per-vendor totals of the data
     expect(result.enriched).toBe(266);
     const rides = readRides();
