@@ -21,6 +21,8 @@ export interface DemoResult {
   vendorStats: Record<string, unknown>;
   /** 1-minute pickup-time windows: [window start ms, vendorId, rides], oldest first. */
   pickupWindows: Array<[number, number, number]>;
+  /** 10-minute hopping windows of revenue per pickup zone: [window start ms, zone, cents]. */
+  zoneRevenue: Array<[number, number, number]>;
   seconds: number;
 }
 
@@ -37,7 +39,19 @@ async function pipelines(): Promise<Pipeline[]> {
   const count = await import('./count_vendor_trips.js');
   const enrich = await import('./enrich_rides.js');
   const windowing = await import('./windowing.js');
+  const revenue = await import('./revenue_by_zone.js');
   return [
+    {
+      app: revenue.app,
+      outputs: [revenue.app.id],
+      collect: async (_cluster, result) => {
+        const cells = await revenue.app.readTable(revenue.revenueByZone.table.name);
+        result.zoneRevenue = [...cells].map(([id, cents]) => {
+          const [zone, startMs] = JSON.parse(id) as [number, number, number];
+          return [startMs, zone, cents as number] as [number, number, number];
+        });
+      },
+    },
     {
       app: windowing.app,
       outputs: [windowing.app.id],
@@ -97,13 +111,20 @@ export async function runDemo(): Promise<DemoResult> {
     enriched: 0,
     vendorStats: {},
     pickupWindows: [],
+    zoneRevenue: [],
     seconds: 0,
   };
   result.rides = await produceRides();
   const workers = all.map((p) => p.app.createWorker());
   try {
     await Promise.all(workers.map((w) => w.start()));
-    await Promise.all(all.map((p) => cluster.waitConsumed(p.app.id, RIDES_TOPIC)));
+    // the rides, then what groupBy forwarded: a repartition topic is complete once the rides are
+    for (const p of all) {
+      await cluster.waitConsumed(p.app.id, RIDES_TOPIC);
+      for (const t of p.app.topics().filter((t) => t.name.endsWith('-repartition'))) {
+        await cluster.waitConsumed(p.app.id, t.name);
+      }
+    }
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
   }
@@ -138,6 +159,9 @@ function summary(r: DemoResult): string {
       .join('; ')}`,
     `windowing           ${r.pickupWindows.length} (1-minute pickup window, vendor) cells; the busiest:`,
     ...busiest(r.pickupWindows),
+    `revenue_by_zone     ${r.zoneRevenue.length} (10-minute hopping window, pickup zone) cells; top revenue $${(
+      Math.max(0, ...r.zoneRevenue.map((c) => c[2])) / 100
+    ).toFixed(2)}`,
     '',
     `demo finished in ${r.seconds.toFixed(1)} s`,
   ].join('\n');

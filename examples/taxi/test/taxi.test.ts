@@ -36,9 +36,25 @@ describe('the taxi pipelines on rides.csv (the course numbers)', () => {
     );
     expect(csv).toHaveLength(124);
     expect(got.sort()).toEqual(csv.sort());
+    // hopping: every ride's revenue lands in the 10 windows containing its pickup minute
+    const rides = readRides();
+    const cents = (r: { total_amount: number }) => Math.round(r.total_amount * 100);
+    const totalCents = result.zoneRevenue.reduce((sum, c) => sum + c[2], 0);
+    expect(totalCents).toBe(10 * rides.reduce((sum, r) => sum + cents(r), 0));
+    const someRide = rides[0]!;
+    const pickup = Date.parse(someRide.tpep_pickup_datetime);
+    const windowStart = Math.floor(pickup / 60_000) * 60_000;
+    const inWindow = rides.filter(
+      (r) =>
+        r.PULocationID === someRide.PULocationID &&
+        Date.parse(r.tpep_pickup_datetime) >= windowStart &&
+        Date.parse(r.tpep_pickup_datetime) < windowStart + 600_000,
+    );
+    expect(result.zoneRevenue.find((c) => c[0] === windowStart && c[1] === someRide.PULocationID)?.[2]).toBe(
+      inWindow.reduce((sum, r) => sum + cents(r), 0),
+    );
     // stream-table lookup: every ride enriched once; the table holds the per-vendor totals of the data
     expect(result.enriched).toBe(266);
-    const rides = readRides();
     for (const vendor of ['1', '2']) {
       const mine = rides.filter((r) => String(r.vendorId) === vendor);
       const stats = result.vendorStats[vendor] as { rides: number; revenue: number };
