@@ -5,7 +5,12 @@ import type { Store } from '../stores/types.js';
 import { currentEvent } from '../streams/current-event.js';
 import type { StreamEvent } from '../streams/event.js';
 import type { Topic } from '../topics/topic.js';
-import { hopping as hoppingSpec, tumbling as tumblingSpec } from '../windows/window.js';
+import {
+  hopping as hoppingSpec,
+  session as sessionSpec,
+  sliding as slidingSpec,
+  tumbling as tumblingSpec,
+} from '../windows/window.js';
 import type { TablePartition } from './table-partition.js';
 import { WindowedTable, type WindowOptions } from './windowed-table.js';
 
@@ -184,7 +189,49 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
    * Windows close (final results) when stream time passes their end + grace.
    */
   tumbling<E = unknown>(sizeMs: number, options: WindowOptions<K, V, E> = {}): WindowedTable<K, V, E> {
-    return new WindowedTable<K, V, E>(this, tumblingSpec(sizeMs), options);
+    return new WindowedTable<K, V, E>(
+      this,
+      this.windowSpec(() => tumblingSpec(sizeMs)),
+      options,
+    );
+  }
+
+  /**
+   * A sliding-window view (Kafka Streams' SlidingWindows): each window holds the records within
+   * `maxDifferenceMs` of each other. Needs `{ aggregate }`; write with `add(key, value)`.
+   */
+  sliding<E = unknown>(
+    maxDifferenceMs: number,
+    options: WindowOptions<K, V, E> = {},
+  ): WindowedTable<K, V, E> {
+    return new WindowedTable<K, V, E>(
+      this,
+      this.windowSpec(() => slidingSpec(maxDifferenceMs)),
+      options,
+    );
+  }
+
+  /**
+   * A session-window view: per key, records less than `inactivityGapMs` apart share a session;
+   * a record that bridges two sessions merges them. Needs `{ aggregate }`; write with `add`.
+   */
+  session<E = unknown>(
+    inactivityGapMs: number,
+    options: WindowOptions<K, V, E> = {},
+  ): WindowedTable<K, V, E> {
+    return new WindowedTable<K, V, E>(
+      this,
+      this.windowSpec(() => sessionSpec(inactivityGapMs)),
+      options,
+    );
+  }
+
+  private windowSpec<S>(make: () => S): S {
+    try {
+      return make();
+    } catch (error) {
+      throw new StromError('CONFIG', `${this}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /** A hopping-window view: windows of `sizeMs` starting every `advanceMs`. */
@@ -193,7 +240,11 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
     advanceMs: number,
     options: WindowOptions<K, V, E> = {},
   ): WindowedTable<K, V, E> {
-    return new WindowedTable<K, V, E>(this, hoppingSpec(sizeMs, advanceMs), options);
+    return new WindowedTable<K, V, E>(
+      this,
+      this.windowSpec(() => hoppingSpec(sizeMs, advanceMs)),
+      options,
+    );
   }
 
   private writePartition(key: K): { partition: TablePartition<V>; id: string } {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { App, z } from '../index.js';
 import { testAgent } from '../testing/index.js';
+import { count } from '../windows/index.js';
 
 const Ride = z.object({ vendorId: z.number().int(), at: z.number() });
 type Ride = z.infer<typeof Ride>;
@@ -105,5 +106,71 @@ describe('windowed tables', () => {
     expect(() =>
       app.table<number>('t', { default: () => 0 }).tumbling(60_000, { graceMs: 10_000, expiresMs: 1000 }),
     ).toThrow(/expires/);
+  });
+});
+
+describe('sliding and session windows in tables', () => {
+  function app2() {
+    const app = new App({ id: `ws-${Math.random().toString(36).slice(2)}`, logLevel: 'silent' });
+    return { app, rides: app.topic('rides', { value: Ride }) };
+  }
+
+  it('sliding: records at 10, 20, 25 (maxDifference 10) give the windows Kafka Streams emits, with counts', async () => {
+    const { app, rides } = app2();
+    const windowed = app
+      .table<number, number>('near', { default: () => 0 })
+      .sliding(10, { aggregate: count<Ride>(), graceMs: 100, timestamp: (r: Ride) => r.at });
+    const agent = app.agent(rides, async (stream) => {
+      for await (const ride of stream) await windowed.add(ride.vendorId, ride);
+    });
+    const h = await testAgent(agent);
+    for (const at of [10, 20, 25]) await h.send({ vendorId: 1, at });
+    const windows = (await windowed.range(1, -100, 100)).map((w) => [
+      w.window.startMs,
+      w.window.endMs,
+      w.value,
+    ]);
+    expect(windows).toEqual([
+      [0, 11, 1],
+      [10, 21, 2],
+      [11, 22, 1],
+      [15, 26, 2],
+      [21, 32, 1],
+    ]);
+    await h.stop();
+  });
+
+  it('session: a record bridging two sessions merges them; the changelog tombstones the old ones', async () => {
+    const { app, rides } = app2();
+    const closed: Array<[number, number, number]> = [];
+    const sessions = app.table<number, number>('sessions', { default: () => 0 }).session(30 * minute, {
+      aggregate: count<Ride>(),
+      graceMs: 60 * minute, // the first session closes at 30 min + grace: still open for the bridge
+      timestamp: (r: Ride) => r.at,
+      onWindowClose: (_key, w, value) => void closed.push([w.startMs, w.endMs, value]),
+    });
+    const agent = app.agent(rides, async (stream) => {
+      for await (const ride of stream) await sessions.add(ride.vendorId, ride);
+    });
+    const h = await testAgent(agent);
+    await h.send({ vendorId: 5, at: 0 });
+    await h.send({ vendorId: 5, at: 50 * minute }); // 50 min later: a second session
+    expect((await sessions.range(5, -minute, 100 * minute)).map((w) => w.value)).toEqual([1, 1]);
+    await h.send({ vendorId: 5, at: 25 * minute }); // within 30 min of both: bridges them
+    const merged = await sessions.range(5, -minute, 100 * minute);
+    expect(merged).toEqual([{ window: { startMs: 0, endMs: 50 * minute + 1 }, value: 3 }]);
+    const changelog = h.sent.filter((r) => r.topic.endsWith('-sessions-changelog'));
+    expect(changelog.filter((r) => r.value === null).map((r) => r.key)).toEqual([
+      [5, 0, 1],
+      [5, 50 * minute, 50 * minute + 1],
+    ]);
+    await h.send({ vendorId: 5, at: 200 * minute }); // stream time passes end + gap: closes
+    expect(closed).toEqual([[0, 50 * minute + 1, 3]]);
+    await h.stop();
+  });
+
+  it('sliding and session windows without an aggregate are refused', () => {
+    const { app } = app2();
+    expect(() => app.table<number>('x').session(1000)).toThrow(/need \{ aggregate \}/);
   });
 });

@@ -1,15 +1,21 @@
-import { ConfigError, describeError, isStromError } from '../errors/errors.js';
+import { ConfigError, describeError, isStromError, StromError } from '../errors/errors.js';
 import type { StreamEvent } from '../streams/event.js';
 import {
+  type Aggregator,
+  applySession,
+  applySliding,
   assignTimeWindows,
-  decodeWindowedKey,
   encodeWindowedKey,
   eventTime,
+  type SlidingWindowState,
   scanWindows,
+  sessionSearchRange,
+  slidingSearchRange,
+  slidingWindowOf,
   type TimeWindow,
-  type TimeWindowSpec,
   tryDecodeWindowedKey,
   type WindowPolicy,
+  type WindowSpec,
   WindowTracker,
   windowPolicy,
   windowsFor,
@@ -24,6 +30,11 @@ export interface WindowOptions<K, V, E> {
   graceMs?: number;
   /** The event time of a value (ms or Date); default: the record timestamp. */
   timestamp?: (value: E) => number | Date | null | undefined;
+  /**
+   * How `add(key, value)` folds values into a window: count(), sum(fn), min, max, mean, reduce
+   * from '@strom/core'. Needed by sliding and session windows (sessions merge aggregates).
+   */
+  aggregate?: Aggregator<E, V, unknown>;
   /** Called once per window when stream time passes its end + grace: the window's final value. */
   onWindowClose?: (key: K, window: TimeWindow, value: V) => void | Promise<void>;
   /** Called for an event too late for any of its windows (it is not applied). */
@@ -36,30 +47,48 @@ export interface WindowValue<V> {
   value: V;
 }
 
+/** What a sliding window stores: its aggregate and its latest record time (the algorithm needs both). */
+interface SlidingStored<V> {
+  aggregate: V;
+  maxRecordMs: number;
+}
+
+interface PartitionWindows<K> {
+  tracker: WindowTracker<K>;
+  /** Window ids per key (JSON text), for sliding and session look-ups. */
+  byKey: Map<string, Set<string>>;
+}
+
 /**
- * A table whose keys are (key, window): `update(key, fn)` changes the windows of the event
- * being processed. Stream time — the largest event time seen per partition — decides when a
- * window closes (`onWindowClose`, once, the final result) and expires (deleted, tombstoned);
- * never the wall clock. Changelog keys are `[key, windowStartMs, windowEndMs]` (end exclusive).
- * After a restart the window index is rebuilt from the recovered partition, so old windows
- * still close and expire.
+ * A table whose keys are (key, window). `update(key, fn)` (tumbling, hopping) or `add(key,
+ * value)` (every kind, with an aggregate) changes the windows of the event being processed.
+ * Stream time — the largest event time seen per partition — decides when a window closes
+ * (`onWindowClose`, once, its final value) and expires (deleted, tombstoned); never the wall
+ * clock. Changelog keys are `[key, windowStartMs, windowEndMs]` (end exclusive). After a
+ * restart the window index is rebuilt from the recovered partition, so old windows still close
+ * and expire.
  */
 export class WindowedTable<K, V, E = unknown> {
   readonly policy: WindowPolicy;
-  private readonly trackers = new Map<TablePartition<V>, WindowTracker<K>>();
+  private readonly partitions = new Map<TablePartition<unknown>, PartitionWindows<K>>();
   private closeListeners: Array<(key: K, window: TimeWindow, value: V) => void | Promise<void>> = [];
   /** Events not applied because every window of theirs had closed. */
   lateEvents = 0;
 
   constructor(
     readonly table: Table<V, K, unknown>,
-    readonly spec: TimeWindowSpec,
+    readonly spec: WindowSpec,
     private readonly options: WindowOptions<K, V, E>,
   ) {
     try {
       this.policy = windowPolicy(spec, { graceMs: options.graceMs, expiresMs: options.expiresMs });
     } catch (error) {
       throw new ConfigError(`${table}: ${describeError(error).replace(/^RangeError: /, '')}`);
+    }
+    if ((spec.kind === 'sliding' || spec.kind === 'session') && !options.aggregate) {
+      throw new ConfigError(
+        `${table}: ${spec.kind} windows need { aggregate }, e.g. count() or sum((v) => v.amount)`,
+      );
     }
     if (options.onWindowClose) this.closeListeners.push(options.onWindowClose);
     // windows expire: the changelog may delete old segments as well as compact
@@ -76,69 +105,206 @@ export class WindowedTable<K, V, E = unknown> {
   }
 
   /**
-   * Applies `fn` to the value of `key` in every open window of the current event (one for
-   * tumbling, size/advance for hopping). An event whose windows all closed is not applied: it
-   * is counted in `lateEvents` and handed to `onLateEvent`.
+   * Tumbling and hopping: applies `fn` to the value of `key` in every open window of the
+   * current event. An event whose windows all closed is not applied: it is counted in
+   * `lateEvents` and handed to `onLateEvent`.
    */
   async update(key: K, fn: (current: V) => V): Promise<void> {
-    const { partition, event } = this.table.eventPartition();
-    const tracker = await this.trackerFor(partition);
-    const time = this.eventTimeOf(event);
-    const streamTime = tracker.observe(time);
-    const { open, late } = assignTimeWindows(this.spec, time, this.policy.graceMs, streamTime);
-    if (late) {
-      this.lateEvents += 1;
-      this.options.onLateEvent?.(key, time, event);
+    const spec = this.spec;
+    if (spec.kind === 'sliding' || spec.kind === 'session') {
+      throw new StromError('CONFIG', `${this.table}: ${spec.kind} windows are written with add(key, value)`);
     }
+    const { partition, event, windows, time, streamTime } = await this.begin();
+    const { open, late } = assignTimeWindows(spec, time, this.policy.graceMs, streamTime);
+    if (late) this.late(key, time, event);
     for (const window of open) {
       const id = encodeWindowedKey(key, window);
       const current = (await partition.get(id)) ?? (this.table.defaultFor() as V);
-      this.table.writeId(partition, id, fn(current));
-      tracker.track(id);
+      this.write(partition, windows, key, id, fn(current));
     }
-    await this.advance(partition, tracker);
+    await this.advance(partition, windows);
+  }
+
+  /** Folds `value` into the windows of `key` for the current event, with the `aggregate` option. */
+  async add(key: K, value: E): Promise<void> {
+    const aggregate = this.options.aggregate;
+    if (!aggregate)
+      throw new StromError('CONFIG', `${this.table}: add(key, value) needs the { aggregate } option`);
+    const spec = this.spec;
+    if (spec.kind === 'tumbling' || spec.kind === 'hopping') {
+      await this.update(key, (current) => aggregate.add(current ?? aggregate.init(), value));
+      return;
+    }
+    const { partition, event, windows, time, streamTime } = await this.begin();
+    const graceMs = this.policy.graceMs;
+    if (spec.kind === 'sliding') {
+      const d = spec.maxDifferenceMs;
+      const range = slidingSearchRange(time, d);
+      const stored: SlidingWindowState<V>[] = [];
+      for (const id of this.idsOf(windows, key, range.fromMs, range.toMs)) {
+        const state = (await partition.get(id)) as unknown as SlidingStored<V> | undefined;
+        if (state) stored.push({ window: tryDecodeWindowedKey(id)!.window, ...state });
+      }
+      const update = applySliding({
+        windows: stored,
+        timeMs: time,
+        value,
+        maxDifferenceMs: d,
+        graceMs,
+        streamTimeMs: streamTime,
+        aggregator: aggregate,
+      });
+      if (update.late) this.late(key, time, event);
+      for (const w of update.writes) {
+        const state: SlidingStored<V> = { aggregate: w.aggregate, maxRecordMs: w.maxRecordMs };
+        this.write(partition, windows, key, encodeWindowedKey(key, w.window), state as unknown as V);
+      }
+    } else {
+      const range = sessionSearchRange(time, spec.inactivityGapMs);
+      const sessions: Array<{ window: TimeWindow; aggregate: V }> = [];
+      for (const id of this.idsOf(windows, key, range.fromMs, range.toMs, 'overlap')) {
+        const stored = await partition.get(id);
+        if (stored !== undefined)
+          sessions.push({ window: tryDecodeWindowedKey(id)!.window, aggregate: stored });
+      }
+      const update = applySession({
+        sessions,
+        timeMs: time,
+        value,
+        gapMs: spec.inactivityGapMs,
+        graceMs,
+        streamTimeMs: streamTime,
+        aggregator: aggregate,
+      });
+      if (update.late) this.late(key, time, event);
+      else {
+        // the changelog records the merge: old sessions tombstoned, the merged one written
+        for (const w of update.removed) this.remove(partition, windows, key, encodeWindowedKey(key, w));
+        this.write(
+          partition,
+          windows,
+          key,
+          encodeWindowedKey(key, update.write.window),
+          update.write.aggregate,
+        );
+      }
+    }
+    await this.advance(partition, windows);
   }
 
   /** The value of `key` in the window of the current event (the latest one, for hopping). */
   async current(key: K): Promise<V | undefined> {
     const { partition, event } = this.table.eventPartition();
-    const windows = windowsFor(this.spec, this.eventTimeOf(event));
-    return this.valueIn(partition, key, windows[windows.length - 1]!);
+    const time = this.eventTimeOf(event);
+    if (this.spec.kind === 'sliding')
+      return this.read(partition, encodeWindowedKey(key, slidingWindowOf(time, this.spec.maxDifferenceMs)));
+    if (this.spec.kind === 'session') return (await this.range(key, time, time + 1, 'overlap'))[0]?.value;
+    const windows = windowsFor(this.spec, time);
+    return this.read(partition, encodeWindowedKey(key, windows[windows.length - 1]!));
   }
 
   /** The value of `key` in the (latest) window containing time `timeMs`, on the local partitions. */
   async at(key: K, timeMs: number): Promise<V | undefined> {
-    const windows = windowsFor(this.spec, timeMs);
-    const window = windows[windows.length - 1]!;
-    for (const partition of this.table.partitionsHere()) {
-      const value = await this.valueIn(partition, key, window);
-      if (value !== undefined) return value;
-    }
-    return undefined;
+    const containing = await this.range(key, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
+    const hits = containing.filter((w) => w.window.startMs <= timeMs && timeMs < w.window.endMs);
+    return hits[hits.length - 1]?.value;
   }
 
-  /** Every window of `key` starting in [fromMs, toMs), oldest first, from the local partitions. */
-  async range(key: K, fromMs: number, toMs: number): Promise<Array<WindowValue<V>>> {
+  /** Every window of `key` starting in [fromMs, toMs) (or overlapping it), oldest first. */
+  async range(
+    key: K,
+    fromMs: number,
+    toMs: number,
+    match: 'start' | 'overlap' = 'start',
+  ): Promise<Array<WindowValue<V>>> {
     const found: Array<WindowValue<V>> = [];
     for (const partition of this.table.partitionsHere()) {
       const ids: string[] = [];
       for await (const [id] of partition.entries()) ids.push(id);
-      for (const hit of scanWindows<K>(ids, key, fromMs, toMs)) {
-        const value = await partition.get(encodeWindowedKey(key, hit.window));
+      for (const hit of scanWindows<K>(ids, key, fromMs, toMs, match)) {
+        const value = await this.read(partition, encodeWindowedKey(key, hit.window));
         if (value !== undefined) found.push({ window: hit.window, value });
       }
     }
-    return found.sort((a, b) => a.window.startMs - b.window.startMs);
+    return found.sort((a, b) => a.window.startMs - b.window.startMs || a.window.endMs - b.window.endMs);
   }
 
   /** Every stored (key, window, value) of the local partitions. */
   async *entries(): AsyncIterable<{ key: K; window: TimeWindow; value: V }> {
     for (const partition of this.table.partitionsHere()) {
-      for await (const [id, value] of partition.entries()) {
+      for await (const [id, stored] of partition.entries()) {
         const decoded = tryDecodeWindowedKey<K>(id);
-        if (decoded) yield { key: decoded.key, window: decoded.window, value };
+        if (decoded) yield { key: decoded.key, window: decoded.window, value: this.unwrap(stored) };
       }
     }
+  }
+
+  /** The aggregate's result for a stored value (identity without an aggregate). */
+  resultOf(value: V): unknown {
+    return this.options.aggregate ? this.options.aggregate.result(value) : value;
+  }
+
+  private async begin() {
+    const { partition, event } = this.table.eventPartition();
+    const windows = await this.windowsOf(partition);
+    const time = this.eventTimeOf(event);
+    const streamTime = windows.tracker.observe(time);
+    return { partition, event, windows, time, streamTime };
+  }
+
+  private late(key: K, time: number, event: StreamEvent): void {
+    this.lateEvents += 1;
+    this.options.onLateEvent?.(key, time, event);
+  }
+
+  private unwrap(stored: V): V {
+    return this.spec.kind === 'sliding' ? (stored as unknown as SlidingStored<V>).aggregate : stored;
+  }
+
+  private async read(partition: TablePartition<V>, id: string): Promise<V | undefined> {
+    const stored = await partition.get(id);
+    return stored === undefined ? undefined : this.unwrap(stored);
+  }
+
+  private write(
+    partition: TablePartition<V>,
+    windows: PartitionWindows<K>,
+    key: K,
+    id: string,
+    value: V,
+  ): void {
+    this.table.writeId(partition, id, value);
+    windows.tracker.track(id);
+    this.index(windows, key, id, true);
+  }
+
+  private remove(partition: TablePartition<V>, windows: PartitionWindows<K>, key: K, id: string): void {
+    this.table.writeId(partition, id, undefined);
+    windows.tracker.untrack(id);
+    this.index(windows, key, id, false);
+  }
+
+  private index(windows: PartitionWindows<K>, key: K, id: string, add: boolean): void {
+    const keyText = JSON.stringify(key);
+    let ids = windows.byKey.get(keyText);
+    if (add) {
+      if (!ids) windows.byKey.set(keyText, (ids = new Set()));
+      ids.add(id);
+    } else if (ids) {
+      ids.delete(id);
+      if (ids.size === 0) windows.byKey.delete(keyText);
+    }
+  }
+
+  private idsOf(
+    windows: PartitionWindows<K>,
+    key: K,
+    fromMs: number,
+    toMs: number,
+    match: 'start' | 'overlap' = 'start',
+  ): string[] {
+    const ids = windows.byKey.get(JSON.stringify(key)) ?? new Set<string>();
+    return scanWindows(ids, key, fromMs, toMs, match).map((hit) => encodeWindowedKey(key, hit.window));
   }
 
   private eventTimeOf(event: StreamEvent): number {
@@ -150,33 +316,35 @@ export class WindowedTable<K, V, E = unknown> {
     }
   }
 
-  private valueIn(partition: TablePartition<V>, key: K, window: TimeWindow): Promise<V | undefined> {
-    return partition.get(encodeWindowedKey(key, window));
-  }
-
   /** The partition's window index; built from what the partition holds (after recovery, too). */
-  private async trackerFor(partition: TablePartition<V>): Promise<WindowTracker<K>> {
-    let tracker = this.trackers.get(partition);
-    if (!tracker) {
-      tracker = new WindowTracker<K>(this.policy);
+  private async windowsOf(partition: TablePartition<V>): Promise<PartitionWindows<K>> {
+    let windows = this.partitions.get(partition as TablePartition<unknown>);
+    if (!windows) {
+      windows = { tracker: new WindowTracker<K>(this.policy), byKey: new Map() };
       const ids: string[] = [];
-      for await (const [id] of partition.entries()) if (tryDecodeWindowedKey(id)) ids.push(id);
-      tracker.rebuild(ids);
-      this.trackers.set(partition, tracker);
+      for await (const [id] of partition.entries()) {
+        const decoded = tryDecodeWindowedKey<K>(id);
+        if (!decoded) continue;
+        ids.push(id);
+        this.index(windows, decoded.key, id, true);
+      }
+      windows.tracker.rebuild(ids);
+      this.partitions.set(partition as TablePartition<unknown>, windows);
     }
-    return tracker;
+    return windows;
   }
 
   /** Fires onWindowClose for closed windows, then deletes and tombstones expired ones. */
-  private async advance(partition: TablePartition<V>, tracker: WindowTracker<K>): Promise<void> {
-    const { closed, expired } = tracker.advance();
+  private async advance(partition: TablePartition<V>, windows: PartitionWindows<K>): Promise<void> {
+    const { closed, expired } = windows.tracker.advance();
     for (const { id, key, window } of closed) {
-      const value = await partition.get(id);
+      const value = await this.read(partition, id);
       if (value === undefined) continue;
       for (const listener of this.closeListeners) await listener(key, window, value);
     }
-    for (const { id } of expired) this.table.writeId(partition, id, undefined);
+    for (const { id, key } of expired) {
+      this.table.writeId(partition, id, undefined);
+      this.index(windows, key, id, false);
+    }
   }
 }
-
-export { decodeWindowedKey };
