@@ -1,0 +1,174 @@
+/**
+ * A benchmarked program as a child process: its `@@bench {json}` lines, its log file, its peak
+ * RSS (VmHWM from /proc), and a stop that always ends it.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+export interface ProgramSpec {
+  command: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+/**
+ * CPU time the whole machine spent busy so far (all cores, all processes), seconds: compared
+ * with the system's own CPU time it shows how much else ran during a measurement.
+ */
+export function machineBusySeconds(): number | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    // cpu  user nice system idle iowait irq softirq steal ...
+    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Processes started and not yet gone, for the harness to stop on Ctrl-C. */
+export const liveProcesses = new Set<SystemProcess>();
+
+export class SystemProcess {
+  private readonly child: ChildProcess;
+  private readonly log: WriteStream;
+  private readonly reports: Array<Record<string, unknown>> = [];
+  private listeners: Array<() => void> = [];
+  private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private lastHwmKb = 0;
+  /** CPU seconds used when the first-record report arrived (start-up, roughly). */
+  cpuAtFirst: number | undefined;
+  /** {@link machineBusySeconds} at the same moment. */
+  machineAtFirst: number | undefined;
+  /** When the process was spawned, ms since the epoch. */
+  readonly startedAt = Date.now();
+
+  constructor(
+    spec: ProgramSpec,
+    readonly logFile: string,
+  ) {
+    this.log = createWriteStream(logFile);
+    this.log.write(`$ ${spec.command} ${spec.args.join(' ')}   (cwd ${spec.cwd})\n`);
+    this.child = spawn(spec.command, spec.args, {
+      cwd: spec.cwd,
+      env: { ...process.env, ...spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    liveProcesses.add(this);
+    // reports may come on either stream: Faust's worker routes stdout through its logger (stderr)
+    for (const stream of [this.child.stdout!, this.child.stderr!]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        const at = line.indexOf('@@bench ');
+        if (at >= 0) {
+          try {
+            const report = JSON.parse(line.slice(at + '@@bench '.length)) as Record<string, unknown>;
+            if ('first' in report) {
+              this.cpuAtFirst ??= this.cpuSeconds();
+              this.machineAtFirst ??= machineBusySeconds();
+            }
+            this.reports.push(report);
+          } catch {
+            // a torn line: ignore it, the log has it
+          }
+          this.notify();
+        }
+        this.log.write(`${line}\n`);
+      });
+    }
+    this.child.on('exit', (code, signal) => {
+      this.exit = { code, signal };
+      liveProcesses.delete(this);
+      this.log.write(`[bench] exited: code ${code} signal ${signal}\n`);
+      this.notify();
+    });
+    this.child.on('error', (error) => {
+      this.exit = { code: null, signal: null };
+      liveProcesses.delete(this);
+      this.log.write(`[bench] could not start: ${String(error)}\n`);
+      this.notify();
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** The first reported value of `field` (e.g. "first", "ready"), if reported yet. */
+  reported(field: string): number | undefined {
+    for (const r of this.reports) {
+      const value = r[field];
+      if (typeof value === 'number') return value;
+    }
+    return undefined;
+  }
+
+  get exited(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
+    return this.exit;
+  }
+
+  /** Resolves on the next report or exit, or after `ms`. */
+  async changed(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => this.listeners.push(resolve)),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ms);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * Peak resident set size so far in MiB (VmHWM of /proc/<pid>/status: the kernel's high-water
+   * mark of the process's RSS), or undefined when unreadable (not Linux, or already gone).
+   */
+  peakRssMb(): number | undefined {
+    if (this.pid === undefined) return undefined;
+    try {
+      const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+      const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
+      if (match) this.lastHwmKb = Math.max(this.lastHwmKb, Number(match[1]));
+    } catch {
+      // gone: keep the last reading
+    }
+    return this.lastHwmKb > 0 ? this.lastHwmKb / 1024 : undefined;
+  }
+
+  /** CPU time (user + system) the process used so far, seconds; undefined when unreadable. */
+  cpuSeconds(): number | undefined {
+    if (this.pid === undefined || this.exit !== undefined) return undefined;
+    try {
+      const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+      // fields after the command name (which may hold spaces) start after the last ')'
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      return ticks / 100;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+  async stop(graceMs = 15_000): Promise<void> {
+    this.peakRssMb();
+    if (this.exit === undefined && this.child.pid !== undefined) {
+      this.child.kill('SIGTERM');
+      const deadline = Date.now() + graceMs;
+      while (this.exit === undefined && Date.now() < deadline) await this.changed(100);
+      if (this.exit === undefined) {
+        this.log.write('[bench] no exit after SIGTERM: SIGKILL\n');
+        this.child.kill('SIGKILL');
+        while (this.exit === undefined) await this.changed(100);
+      }
+    }
+    await new Promise<void>((resolve) => this.log.end(resolve));
+  }
+
+  private notify(): void {
+    const listeners = this.listeners;
+    this.listeners = [];
+    for (const l of listeners) l();
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The systems a scenario runs on, and how each is started as a process.
+ *
+ * - strom:     bench/systems/strom/<scenario>.ts on the built @strom/core (dist), plain node
+ * - kafkajs:   bench/systems/kafkajs/<scenario>.ts, a hand-written kafkajs program, plain node
+ * - faust:     bench/faust/bench_app.py on faust-streaming in bench/faust/.venv
+ * - strom-zod: the strom program with the taxi example's zod schemas on the values (opt-in)
+ *
+ * The TypeScript programs are transpiled (no type-check; `pnpm build` does that) into
+ * bench/.build/ before a bench, so the measured process runs no TypeScript loader.
+ */
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import type { ProgramSpec } from './processes.js';
+
+export const SYSTEMS = ['strom', 'kafkajs', 'faust', 'strom-zod'] as const;
+export type SystemName = (typeof SYSTEMS)[number];
+export const DEFAULT_SYSTEMS: readonly SystemName[] = ['strom', 'kafkajs', 'faust'];
+
+export const BENCH_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
+export const REPO_DIR = dirname(BENCH_DIR);
+export const BUILD_DIR = join(BENCH_DIR, '.build');
+export const FAUST_DIR = join(BENCH_DIR, 'faust');
+export const VENV_DIR = join(FAUST_DIR, '.venv');
+
+export const SYSTEM_DESCRIPTIONS: Record<SystemName, string> = {
+  strom:
+    'Strom (`@strom/core` from `dist/`): an `async function*` agent over the input topic whose yields go to a sink topic; raw keys, JSON values without a schema.',
+  kafkajs:
+    'A hand-written kafkajs 2.2.4 program: `eachBatch` (4 partitions concurrently), one `producer.send` (acks -1) per fetched batch, offsets resolved after the acks and committed by kafkajs after each batch.',
+  faust:
+    'faust-streaming 0.15.3 (aiokafka 0.14.0) in `bench/faust/.venv`: one agent, `value_serializer="json"`, raw keys, `store="memory://"`, `producer_acks=-1`, web server off, other settings default.',
+  'strom-zod':
+    "The Strom program with the taxi example's zod schema on the values (`topic(..., { value: TaxiRide })`): what validation costs.",
+};
+
+/** Settings a system runs with that differ from its defaults, and why: printed in the report. */
+export const SYSTEM_NOTES: Partial<Record<SystemName, string>> = {
+  strom:
+    '**Strom runs with `producerMaxInflightRecords: 3000`** (default 200 000). With the defaults this pipeline ' +
+    'crashes: while one produce request is in flight, `BufferedProducer` keeps queueing, and sends the whole ' +
+    'queue as the next request; kafkajs puts all records of one partition in one record batch, and the keys send ' +
+    "every ride to 2 of the 4 output partitions, so a batch soon exceeds the broker's `message.max.bytes` " +
+    '(1 MiB) and the worker stops on `MESSAGE_TOO_LARGE` (`producerMaxBatchRecords` does not help: it only ' +
+    'decides when a request leaves, not its size). 3 000 unacknowledged records (~0.9 MB) keep every request ' +
+    "under the limit. Raising the output topic's `max.message.bytes` instead lets the defaults run, but slower " +
+    '(requests of several MB): about 30 k events/s against 40 k on the same machine.',
+};
+
+/** Transpiles bench/systems/**\/*.ts to bench/.build/systems/**\/*.js (ES2022, ESM). */
+export function buildSystemPrograms(): void {
+  const sourceRoot = join(BENCH_DIR, 'systems');
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) return walk(path);
+      return name.endsWith('.ts') && !name.endsWith('.test.ts') ? [path] : [];
+    });
+  for (const file of walk(sourceRoot)) {
+    const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
+      fileName: file,
+      compilerOptions: {
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.ESNext,
+        verbatimModuleSyntax: true,
+        sourceMap: false,
+      },
+    });
+    const target = join(BUILD_DIR, 'systems', relative(sourceRoot, file).replace(/\.ts$/, '.js'));
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, outputText);
+  }
+  // the repo's package.json says "type": "module"; say it here too in case bench/ is copied alone
+  writeFileSync(join(BUILD_DIR, 'package.json'), '{ "type": "module" }\n');
+}
+
+export interface ProgramOptions {
+  scenario: string;
+  env: Record<string, string>;
+  /** Directory for `node --cpu-prof` profiles of the node systems (none: no profiling). */
+  cpuProfileDir?: string;
+}
+
+export function programFor(system: SystemName, options: ProgramOptions): ProgramSpec {
+  const env = { ...options.env, BENCH_SCENARIO: options.scenario };
+  if (system === 'faust') {
+    const faustArgs = ['-A', 'bench_app', 'worker', '-l', 'warn'];
+    const faust = join(VENV_DIR, 'bin', 'faust');
+    return {
+      // --profile: the whole worker under cProfile (written when the worker exits on SIGTERM)
+      command: options.cpuProfileDir ? join(VENV_DIR, 'bin', 'python') : faust,
+      args: options.cpuProfileDir
+        ? [
+            '-m',
+            'cProfile',
+            '-o',
+            join(options.cpuProfileDir, `faust-${Date.now()}.pstats`),
+            faust,
+            ...faustArgs,
+          ]
+        : faustArgs,
+      cwd: FAUST_DIR,
+      env: { ...env, PYTHONUNBUFFERED: '1' },
+    };
+  }
+  const program = system === 'strom-zod' ? 'strom' : system;
+  const nodeArgs = options.cpuProfileDir
+    ? [
+        '--cpu-prof',
+        '--cpu-prof-dir',
+        options.cpuProfileDir,
+        '--cpu-prof-name',
+        `${system}-${Date.now()}.cpuprofile`,
+      ]
+    : [];
+  return {
+    command: process.execPath,
+    args: [...nodeArgs, join(BUILD_DIR, 'systems', program, `${options.scenario}.js`)],
+    cwd: REPO_DIR,
+    env: {
+      ...env,
+      NODE_ENV: 'production',
+      ...(system === 'strom-zod' ? { BENCH_VALIDATE: '1' } : {}),
+    },
+  };
+}

@@ -1,0 +1,315 @@
+/**
+ * `pnpm bench`: Strom against a hand-written kafkajs program and Faust, same work, same input,
+ * same broker, in one run; writes docs/benchmarks.md.
+ *
+ *   pnpm bench [--scenario name] [--events N] [--runs R] [--json]
+ *   pnpm bench --events 200000 --runs 1            # a quick check
+ *   pnpm bench --help
+ *
+ * Steps: build @strom/core (dist) and transpile bench/systems; set up bench/faust/.venv when
+ * missing; start the local broker unless one runs (and stop it at the end only if this started
+ * it); per scenario produce the input once, then run every system `--runs` times, interleaved;
+ * clean up every topic and group it created.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { syntheticRides } from '../examples/taxi/synthetic.js';
+import { startKafka, stopKafka } from '../scripts/kafka/launcher.js';
+import { BenchAdmin, connectProducer, kafkaClient, produceAll, uniqueName } from './lib/broker.js';
+import { ensureFaust } from './lib/faust.js';
+import { describeMachine } from './lib/machine.js';
+import { liveProcesses } from './lib/processes.js';
+import { renderMarkdown, summarize } from './lib/report.js';
+import {
+  BENCH_DIR,
+  buildSystemPrograms,
+  DEFAULT_SYSTEMS,
+  programFor,
+  REPO_DIR,
+  SYSTEM_NOTES,
+  SYSTEMS,
+  type SystemName,
+} from './lib/systems.js';
+import { rideMessage } from './scenarios/common.js';
+import { allScenarios } from './scenarios/index.js';
+import type { BenchSettings, ImplementedScenario, RunResult } from './scenarios/types.js';
+
+const HELP = `pnpm bench [options]
+
+Runs the benchmark scenarios on Strom, a hand-written kafkajs program and Faust, and writes
+docs/benchmarks.md.
+
+Options:
+  --scenario <name>     only this scenario (repeatable); default: every implemented one
+  --events <N>          input rides per scenario (default 1000000)
+  --runs <R>            runs per system (default 3); the report gives the median and spread
+  --json                also print one JSON object per run on stdout
+  --systems <a,b>       systems to run (default ${DEFAULT_SYSTEMS.join(',')}; also: strom-zod)
+  --seed <n>            seed of the synthetic rides (default 1)
+  --timeout <s>         limit per run (default 120 + events/1000)
+  --probe-rate <n>      latency probe rides per second (default 200; 0 = no probe)
+  --probe-seconds <s>   latency probe length (default 10)
+  --profile             run the node systems with --cpu-prof (profiles in bench/results/profiles/)
+  --out <file>          where to write the report (default docs/benchmarks.md)
+  --no-docs             do not write the report
+  -h, --help            this help
+
+Scenarios: ${allScenarios()
+  .map((s) => `${s.name}${s.implemented ? '' : ' (not yet implemented)'}`)
+  .join(', ')}`;
+
+function fail(message: string): never {
+  console.error(`pnpm bench: ${message}\n\n${HELP}`);
+  process.exit(2);
+}
+
+function positiveInt(name: string, raw: string | undefined, fallback: number, allowZero = false): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw.replace(/_/g, ''));
+  if (!Number.isInteger(value) || value < (allowZero ? 0 : 1))
+    fail(`--${name} must be a whole number, got ${raw}`);
+  return value;
+}
+
+const OPTIONS = {
+  scenario: { type: 'string', multiple: true },
+  events: { type: 'string' },
+  runs: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  systems: { type: 'string' },
+  seed: { type: 'string' },
+  timeout: { type: 'string' },
+  'probe-rate': { type: 'string' },
+  'probe-seconds': { type: 'string' },
+  profile: { type: 'boolean', default: false },
+  out: { type: 'string' },
+  'no-docs': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+const args = (() => {
+  try {
+    return parseArgs({ options: OPTIONS, allowPositionals: false }).values;
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+})();
+if (args.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+
+const scenarios = allScenarios();
+const wanted = args.scenario ?? scenarios.filter((s) => s.implemented).map((s) => s.name);
+const chosen: ImplementedScenario[] = [];
+for (const name of wanted) {
+  const scenario = scenarios.find((s) => s.name === name);
+  if (!scenario) fail(`unknown scenario "${name}"`);
+  if (!scenario.implemented) {
+    console.error(`pnpm bench: scenario "${name}" is not yet implemented: ${scenario.blockedBy}`);
+    process.exit(2);
+  }
+  chosen.push(scenario);
+}
+let systems: SystemName[] = [...DEFAULT_SYSTEMS];
+if (args.systems !== undefined) {
+  systems = args.systems.split(',').map((s) => s.trim()) as SystemName[];
+  for (const s of systems)
+    if (!SYSTEMS.includes(s)) fail(`unknown system "${s}" (one of ${SYSTEMS.join(', ')})`);
+}
+const events = positiveInt('events', args.events, 1_000_000);
+const resultsDir = join(BENCH_DIR, 'results');
+const settings: BenchSettings = {
+  events,
+  runs: positiveInt('runs', args.runs, 3),
+  seed: positiveInt('seed', args.seed, 1, true),
+  timeoutMs: positiveInt('timeout', args.timeout, Math.round(120 + events / 1000)) * 1000,
+  probeRate: positiveInt('probe-rate', args['probe-rate'], 200, true),
+  probeSeconds: positiveInt('probe-seconds', args['probe-seconds'], 10),
+  cpuProfileDir: args.profile ? join(resultsDir, 'profiles') : undefined,
+  logDir: join(resultsDir, 'logs'),
+};
+const command = `pnpm bench ${process.argv.slice(2).join(' ')}`.trim();
+const log = (message: string) => console.error(`[bench] ${message}`);
+
+mkdirSync(settings.logDir, { recursive: true });
+if (settings.cpuProfileDir) mkdirSync(settings.cpuProfileDir, { recursive: true });
+
+// 1. what runs is what users run: @strom/core's dist, the system programs as plain JS
+log('building @strom/core (tsc -b packages/core) and the system programs');
+const tsc = spawnSync(join(REPO_DIR, 'node_modules', '.bin', 'tsc'), ['-b', 'packages/core'], {
+  cwd: REPO_DIR,
+  stdio: 'inherit',
+});
+if (tsc.status !== 0) {
+  console.error('pnpm bench: building @strom/core failed');
+  process.exit(1);
+}
+buildSystemPrograms();
+
+// 2. Faust's venv
+const unavailable = new Map<SystemName, string>();
+const notes: string[] = systems.flatMap((s) => SYSTEM_NOTES[s] ?? []);
+let faustVersions: Record<string, string> | undefined;
+if (systems.includes('faust')) {
+  const setup = ensureFaust(log);
+  if (setup.ok) {
+    faustVersions = setup.versions;
+    notes.push(...setup.notes);
+  } else {
+    log(`Faust cannot run: ${setup.reason}`);
+    unavailable.set('faust', setup.reason);
+  }
+}
+
+// 3. the broker
+const kafkaStarted = await startKafka({ log: (m) => log(`kafka: ${m}`) });
+const brokers = kafkaStarted.bootstrap;
+const kafka = kafkaClient(brokers);
+const admin = await BenchAdmin.connect(kafka);
+const results: RunResult[] = [];
+const ran: Array<{
+  scenario: ImplementedScenario;
+  facts: Record<string, string | number>;
+  produceSeconds: number;
+}> = [];
+
+const faustData = mkdtempSync(join(tmpdir(), 'strom-bench-faust-'));
+const onSignal = () => {
+  log('interrupted: stopping the system under test');
+  void Promise.allSettled([...liveProcesses].map((p) => p.stop(1000))).then(() => process.exit(130));
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+try {
+  for (const scenario of chosen) {
+    // 4. the input, once per scenario: every system reads this same topic
+    const input = uniqueName(`strom-bench-${scenario.name}-in`);
+    await admin.createTopics([{ name: input }]);
+    try {
+      log(`${scenario.name}: producing ${events.toLocaleString('en-US')} rides to ${input}`);
+      const producer = await connectProducer(kafka);
+      const t0 = performance.now();
+      let index = 0;
+      let bytes = 0;
+      const messages = (function* () {
+        for (const ride of syntheticRides(events, settings.seed)) {
+          scenario.observe(ride, index);
+          const message = rideMessage(ride, index);
+          bytes += message.key.length + message.value.length;
+          yield message;
+          index += 1;
+        }
+      })();
+      await produceAll(producer, input, messages);
+      await producer.disconnect();
+      const produceSeconds = (performance.now() - t0) / 1000;
+      const facts = {
+        'input record size (key + value, average)': `${Math.round(bytes / events)} bytes`,
+        ...scenario.inputFacts(),
+      };
+      log(`${scenario.name}: produced in ${produceSeconds.toFixed(1)} s; ${JSON.stringify(facts)}`);
+      ran.push({ scenario, facts, produceSeconds });
+
+      // 5. runs, systems interleaved
+      for (let run = 1; run <= settings.runs; run++) {
+        for (const system of systems) {
+          if (unavailable.has(system)) continue;
+          log(`${scenario.name}: ${system} run ${run}/${settings.runs}`);
+          const result = await scenario.runOnce({
+            kafka,
+            admin,
+            brokers,
+            settings,
+            input,
+            system,
+            run,
+            program: (options) =>
+              programFor(system, {
+                ...options,
+                scenario: scenario.name,
+                env: { ...options.env, BENCH_DATADIR: join(faustData, `${scenario.name}-${system}-${run}`) },
+                cpuProfileDir: settings.cpuProfileDir,
+              }),
+          });
+          results.push(result);
+          log(
+            result.ok
+              ? `${scenario.name}: ${system} run ${run}: ${Math.round(result.eventsPerSec).toLocaleString('en-US')} events/s (${result.seconds.toFixed(2)} s), latency p50 ${result.p50Ms} ms p99 ${result.p99Ms} ms, peak RSS ${result.rssMb.toFixed(0)} MiB ${JSON.stringify(result.detail ?? {})}`
+              : `${scenario.name}: ${system} run ${run} FAILED: ${result.problem}`,
+          );
+          if (args.json) {
+            console.log(
+              JSON.stringify({
+                scenario: result.scenario,
+                system: result.system,
+                events: result.events,
+                seconds: round(result.seconds, 3),
+                eventsPerSec: round(result.eventsPerSec, 0),
+                p99Ms: round(result.p99Ms, 1),
+                rssMb: round(result.rssMb, 1),
+                p50Ms: round(result.p50Ms, 1),
+                run: result.run,
+                ok: result.ok,
+                ...(result.problem ? { problem: result.problem } : {}),
+              }),
+            );
+          }
+        }
+      }
+    } finally {
+      await admin.deleteTopics([input]);
+    }
+    for (const system of systems) {
+      const s = summarize(
+        results.filter((r) => r.scenario === scenario.name),
+        system,
+      );
+      if (s.runs > 0) {
+        log(
+          `${scenario.name}: ${system}: median ${Math.round(s.medianEps).toLocaleString('en-US')} events/s (${Math.round(s.minEps)}–${Math.round(s.maxEps)}), ${s.ok}/${s.runs} runs ok`,
+        );
+      }
+    }
+  }
+} finally {
+  rmSync(faustData, { recursive: true, force: true });
+  await admin.disconnect();
+  if (kafkaStarted.startedByUs) await stopKafka({ log: (m) => log(`kafka: ${m}`) });
+}
+
+// 6. the report
+const date = new Date();
+const machine = describeMachine(kafkaStarted.version, faustVersions);
+const stamp = date.toISOString().replace(/[:.]/g, '-');
+writeFileSync(
+  join(resultsDir, `${stamp}.json`),
+  `${JSON.stringify({ command, date, machine, settings, systems, results }, null, 2)}\n`,
+);
+if (!args['no-docs']) {
+  const out = args.out ?? join(REPO_DIR, 'docs', 'benchmarks.md');
+  writeFileSync(
+    out,
+    renderMarkdown({
+      command,
+      date,
+      machine,
+      settings,
+      systems,
+      scenarios,
+      ran,
+      results,
+      unavailable,
+      notes,
+    }),
+  );
+  log(`wrote ${out}`);
+}
+process.exit(results.every((r) => r.ok) ? 0 : 1);
+
+function round(x: number, digits: number): number | null {
+  return Number.isFinite(x) ? Number(x.toFixed(digits)) : null;
+}
