@@ -23,6 +23,10 @@ export interface DemoResult {
   pickupWindows: Array<[number, number, number]>;
   /** 10-minute hopping windows of revenue per pickup zone: [window start ms, zone, cents]. */
   zoneRevenue: Array<[number, number, number]>;
+  /** Sessions per pickup zone (30-minute gap): [zone, first pickup ms, last pickup ms, rides]. */
+  zoneSessions: Array<[number, number, number, number]>;
+  /** The largest sliding-window count (rides of one zone within 30 minutes of each other). */
+  busiestSlidingWindow: number;
   seconds: number;
 }
 
@@ -40,7 +44,24 @@ async function pipelines(): Promise<Pipeline[]> {
   const enrich = await import('./enrich_rides.js');
   const windowing = await import('./windowing.js');
   const revenue = await import('./revenue_by_zone.js');
+  const zones = await import('./zone_activity.js');
   return [
+    {
+      app: zones.app,
+      outputs: [zones.app.id],
+      collect: async (_cluster, result) => {
+        const sessions = await zones.app.readTable(zones.zoneSessions.table.name);
+        result.zoneSessions = [...sessions].map(([id, rides]) => {
+          const [zone, startMs, endMs] = JSON.parse(id) as [number, number, number];
+          return [zone, startMs, endMs - 1, rides as number] as [number, number, number, number];
+        });
+        const sliding = await zones.app.readTable(zones.ridesNearEachOther.table.name);
+        result.busiestSlidingWindow = Math.max(
+          0,
+          ...[...sliding.values()].map((v) => (v as { aggregate: number }).aggregate),
+        );
+      },
+    },
     {
       app: revenue.app,
       outputs: [revenue.app.id],
@@ -112,6 +133,8 @@ export async function runDemo(): Promise<DemoResult> {
     vendorStats: {},
     pickupWindows: [],
     zoneRevenue: [],
+    zoneSessions: [],
+    busiestSlidingWindow: 0,
     seconds: 0,
   };
   result.rides = await produceRides();
@@ -162,6 +185,9 @@ function summary(r: DemoResult): string {
     `revenue_by_zone     ${r.zoneRevenue.length} (10-minute hopping window, pickup zone) cells; top revenue $${(
       Math.max(0, ...r.zoneRevenue.map((c) => c[2])) / 100
     ).toFixed(2)}`,
+    `zone_activity       ${r.zoneSessions.length} busy spells (sessions, 30-minute gap) over ${
+      new Set(r.zoneSessions.map((s) => s[0])).size
+    } pickup zones; at most ${r.busiestSlidingWindow} rides of one zone within 30 minutes`,
     '',
     `demo finished in ${r.seconds.toFixed(1)} s`,
   ].join('\n');

@@ -53,6 +53,36 @@ describe('the taxi pipelines on rides.csv (the course numbers)', () => {
     expect(result.zoneRevenue.find((c) => c[0] === windowStart && c[1] === someRide.PULocationID)?.[2]).toBe(
       inWindow.reduce((sum, r) => sum + cents(r), 0),
     );
+    // sessions: per zone, pickups sorted; a gap of more than 30 minutes starts a new session
+    const expectedSessions: Array<[number, number, number, number]> = [];
+    const byZone = new Map<number, number[]>();
+    for (const r of rides)
+      byZone.set(r.PULocationID, [...(byZone.get(r.PULocationID) ?? []), Date.parse(r.tpep_pickup_datetime)]);
+    for (const [zone, pickups] of byZone) {
+      const sorted = pickups.sort((a, b) => a - b);
+      let start = sorted[0]!;
+      let last = start;
+      let n = 0;
+      for (const t of sorted) {
+        if (t - last > 30 * 60_000) {
+          expectedSessions.push([zone, start, last, n]);
+          start = t;
+          n = 0;
+        }
+        last = t;
+        n += 1;
+      }
+      expectedSessions.push([zone, start, last, n]);
+    }
+    const order = (a: number[], b: number[]) => a[0]! - b[0]! || a[1]! - b[1]!;
+    expect([...result.zoneSessions].sort(order)).toEqual(expectedSessions.sort(order));
+    // sliding: the busiest 30-minute stretch of one zone, by brute force over every ride's window
+    let busiest = 0;
+    for (const pickups of byZone.values()) {
+      for (const t of pickups)
+        busiest = Math.max(busiest, pickups.filter((u) => u >= t - 30 * 60_000 && u <= t).length);
+    }
+    expect(result.busiestSlidingWindow).toBe(busiest);
     // stream-table lookup: every ride enriched once; the table holds the per-vendor totals of the data
     expect(result.enriched).toBe(266);
     for (const vendor of ['1', '2']) {
