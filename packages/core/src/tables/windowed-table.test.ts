@@ -174,3 +174,23 @@ describe('sliding and session windows in tables', () => {
     expect(() => app.table<number>('x').session(1000)).toThrow(/need \{ aggregate \}/);
   });
 });
+
+describe('closed windows and late events to topics', () => {
+  it('closedTo receives each final value once; lateTo receives late events unchanged', async () => {
+    const app = new App({ id: `wt-${Math.random().toString(36).slice(2)}`, logLevel: 'silent' });
+    const rides = app.topic('rides', { value: Ride });
+    const closedTopic = app.topic('closed-windows');
+    const lateTopic = app.topic<Ride>('late-rides');
+    const windowed = app
+      .table<number, number>('m', { default: () => 0 })
+      .tumbling(minute, { closedTo: closedTopic, lateTo: lateTopic, timestamp: (r: Ride) => r.at });
+    const agent = app.agent(rides, async (stream) => {
+      for await (const ride of stream) await windowed.update(ride.vendorId, (n) => n + 1);
+    });
+    const h = await testAgent(agent);
+    for (const at of [1000, 2000, 61_000, 500]) await h.send({ vendorId: 2, at });
+    expect(h.sentTo(closedTopic)).toEqual([{ key: 2, startMs: 0, endMs: minute, value: 2 }]);
+    expect(h.sentTo(lateTopic)).toEqual([{ vendorId: 2, at: 500 }]);
+    await h.stop();
+  });
+});

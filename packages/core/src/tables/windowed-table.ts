@@ -1,5 +1,7 @@
 import { ConfigError, describeError, isStromError, StromError } from '../errors/errors.js';
 import type { StreamEvent } from '../streams/event.js';
+import type { Topic } from '../topics/topic.js';
+import type { Headers } from '../transport/types.js';
 import {
   type Aggregator,
   applySession,
@@ -39,6 +41,18 @@ export interface WindowOptions<K, V, E> {
   onWindowClose?: (key: K, window: TimeWindow, value: V) => void | Promise<void>;
   /** Called for an event too late for any of its windows (it is not applied). */
   onLateEvent?: (key: K, eventTimeMs: number, event: StreamEvent) => void;
+  /** Also send every closed window, `{ key, startMs, endMs, value }` keyed by key, to this topic. */
+  closedTo?: Topic<ClosedWindow<K, unknown>, K>;
+  /** Also send every late event's value, unchanged (key and headers kept), to this topic. */
+  lateTo?: Topic<E, unknown>;
+}
+
+/** What `closedTo` receives: a window's final value (the aggregate's result, with one). */
+export interface ClosedWindow<K, R> {
+  key: K;
+  startMs: number;
+  endMs: number;
+  value: R;
 }
 
 /** A window with its value. */
@@ -255,6 +269,7 @@ export class WindowedTable<K, V, E = unknown> {
   private late(key: K, time: number, event: StreamEvent): void {
     this.lateEvents += 1;
     this.options.onLateEvent?.(key, time, event);
+    void this.options.lateTo?.send(event.value as E, { key: event.key, headers: definedHeaders(event) });
   }
 
   private unwrap(stored: V): V {
@@ -341,10 +356,21 @@ export class WindowedTable<K, V, E = unknown> {
       const value = await this.read(partition, id);
       if (value === undefined) continue;
       for (const listener of this.closeListeners) await listener(key, window, value);
+      const closedTo = this.options.closedTo;
+      if (closedTo) {
+        const result = this.resultOf(value);
+        await closedTo.send({ key, startMs: window.startMs, endMs: window.endMs, value: result }, { key });
+      }
     }
     for (const { id, key } of expired) {
       this.table.writeId(partition, id, undefined);
       this.index(windows, key, id, false);
     }
   }
+}
+
+function definedHeaders(event: StreamEvent): Headers {
+  const headers: Headers = {};
+  for (const [name, value] of Object.entries(event.headers)) if (value !== undefined) headers[name] = value;
+  return headers;
 }
