@@ -38,7 +38,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OUT = join(ROOT, '.snippets');
-const DEFAULT_DOCS = ['docs/guide.md', 'docs/cli.md', 'docs/configuration.md'];
+const DEFAULT_DOCS = [
+  'docs/guide.md',
+  'docs/cli.md',
+  'docs/configuration.md',
+  'docs/tables.md',
+  'docs/windows.md',
+];
 const SETTINGS_DOC = 'docs/configuration.md';
 const SETTINGS_SOURCE = join(ROOT, 'packages/core/src/app/settings.ts');
 

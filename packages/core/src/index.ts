@@ -32,6 +32,7 @@ export type { Branches, BranchSpec, TakeOptions } from './streams/stream.js';
 export { Stream } from './streams/stream.js';
 export type { TableOptions } from './tables/table.js';
 export { Table } from './tables/table.js';
+export type { RecoveryReport } from './tables/table-manager.js';
 export type { ClosedWindow, WindowOptions, WindowValue } from './tables/windowed-table.js';
 export { WindowedTable } from './tables/windowed-table.js';
 export type { Decoded, SendOptions, TopicOptions } from './topics/topic.js';

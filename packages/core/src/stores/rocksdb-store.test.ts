@@ -159,7 +159,7 @@ describe('RocksDbStore', () => {
     const impatient = new RocksDbStore({ dir, lockRetries: 2, lockRetryDelayMs: 10 });
     const error = await impatient.open('t', 0).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreLockedError);
-    expect(isStromError(error) && error.code).toBe('CONFIG');
+    expect(isStromError(error) && error.code).toBe('STORE');
     expect((error as StoreLockedError).message).toMatch(/t-0 is still locked after \d+ ms/);
     expect((error as StoreLockedError).partition).toBe(0);
     await second.write([put('"ok"', '1')], undefined); // the holder is unaffected
