@@ -12,13 +12,16 @@
  * clean up every topic and group it created.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { syntheticRides } from '../examples/taxi/synthetic.js';
+import { layout } from '../scripts/kafka/config.js';
 import { startKafka, stopKafka } from '../scripts/kafka/launcher.js';
+import { defaultPort, defaultStateDir } from '../scripts/kafka/paths.js';
 import { BenchAdmin, connectProducer, kafkaClient, produceAll, uniqueName } from './lib/broker.js';
+import { waitForQuiet } from './lib/cpu.js';
 import { ensureFaust } from './lib/faust.js';
 import { describeMachine } from './lib/machine.js';
 import { liveProcesses } from './lib/processes.js';
@@ -167,6 +170,7 @@ if (systems.includes('faust')) {
 // 3. the broker
 const kafkaStarted = await startKafka({ log: (m) => log(`kafka: ${m}`) });
 const brokers = kafkaStarted.bootstrap;
+const brokerPid = brokerProcess(kafkaStarted.deployment);
 const kafka = kafkaClient(brokers);
 const admin = await BenchAdmin.connect(kafka);
 const results: RunResult[] = [];
@@ -218,11 +222,18 @@ try {
       for (let run = 1; run <= settings.runs; run++) {
         for (const system of systems) {
           if (unavailable.has(system)) continue;
-          log(`${scenario.name}: ${system} run ${run}/${settings.runs}`);
+          const quiet = await waitForQuiet(brokerPid, { log });
+          log(
+            `${scenario.name}: ${system} run ${run}/${settings.runs}` +
+              (quiet.waitedMs > 500
+                ? ` (waited ${Math.round(quiet.waitedMs / 1000)} s for a quiet machine)`
+                : ''),
+          );
           const result = await scenario.runOnce({
             kafka,
             admin,
             brokers,
+            brokerPid,
             settings,
             input,
             system,
@@ -309,6 +320,18 @@ if (!args['no-docs']) {
   log(`wrote ${out}`);
 }
 process.exit(results.every((r) => r.ok) ? 0 : 1);
+
+/** The pid of a single local broker started by scripts/kafka (its CPU is reported apart). */
+function brokerProcess(deployment: string): number | undefined {
+  if (deployment !== 'single') return undefined;
+  try {
+    const node = layout(defaultStateDir(), 1, defaultPort()).nodes[0]!;
+    const pid = Number(readFileSync(node.pidFile, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function round(x: number, digits: number): number | null {
   return Number.isFinite(x) ? Number(x.toFixed(digits)) : null;

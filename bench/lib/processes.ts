@@ -5,27 +5,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { type CpuSnapshot, cpuSnapshot } from './cpu.js';
 
 export interface ProgramSpec {
   command: string;
   args: string[];
   cwd: string;
   env: Record<string, string>;
-}
-
-/**
- * CPU time the whole machine spent busy so far (all cores, all processes), seconds: compared
- * with the system's own CPU time it shows how much else ran during a measurement.
- */
-export function machineBusySeconds(): number | undefined {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
-    // cpu  user nice system idle iowait irq softirq steal ...
-    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
-    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Processes started and not yet gone, for the harness to stop on Ctrl-C. */
@@ -38,16 +24,16 @@ export class SystemProcess {
   private listeners: Array<() => void> = [];
   private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private lastHwmKb = 0;
-  /** CPU seconds used when the first-record report arrived (start-up, roughly). */
-  cpuAtFirst: number | undefined;
-  /** {@link machineBusySeconds} at the same moment. */
-  machineAtFirst: number | undefined;
+  /** CPU counters when the first-record report arrived: the start of the timed part. */
+  atFirst: CpuSnapshot | undefined;
   /** When the process was spawned, ms since the epoch. */
   readonly startedAt = Date.now();
 
   constructor(
     spec: ProgramSpec,
     readonly logFile: string,
+    /** The broker's process, to tell its CPU use from the system's and everyone else's. */
+    private readonly brokerPid?: number,
   ) {
     this.log = createWriteStream(logFile);
     this.log.write(`$ ${spec.command} ${spec.args.join(' ')}   (cwd ${spec.cwd})\n`);
@@ -64,10 +50,7 @@ export class SystemProcess {
         if (at >= 0) {
           try {
             const report = JSON.parse(line.slice(at + '@@bench '.length)) as Record<string, unknown>;
-            if ('first' in report) {
-              this.cpuAtFirst ??= this.cpuSeconds();
-              this.machineAtFirst ??= machineBusySeconds();
-            }
+            if ('first' in report) this.atFirst ??= this.cpuSnapshot();
             this.reports.push(report);
           } catch {
             // a torn line: ignore it, the log has it
@@ -136,18 +119,9 @@ export class SystemProcess {
     return this.lastHwmKb > 0 ? this.lastHwmKb / 1024 : undefined;
   }
 
-  /** CPU time (user + system) the process used so far, seconds; undefined when unreadable. */
-  cpuSeconds(): number | undefined {
-    if (this.pid === undefined || this.exit !== undefined) return undefined;
-    try {
-      const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-      // fields after the command name (which may hold spaces) start after the last ')'
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ticks = Number(fields[11]) + Number(fields[12]);
-      return ticks / 100;
-    } catch {
-      return undefined;
-    }
+  /** CPU counters of the machine, the broker and this process now. */
+  cpuSnapshot(): CpuSnapshot {
+    return cpuSnapshot(this.exit === undefined ? this.pid : undefined, this.brokerPid);
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */

@@ -149,13 +149,13 @@ export function renderMarkdown(input: ReportInput): string {
     }
     push('<details><summary>Every run</summary>', '');
     push(
-      '| system | run | events/s | time | harness-observed time | start-up | system CPU | machine CPU | p50 / p99 | peak RSS | ok |',
+      '| system | run | events/s | time | harness-observed time | start-up | CPU: system / broker / other | p50 / p99 | peak RSS | ok |',
     );
-    push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|');
+    push('|---|--:|--:|--:|--:|--:|--:|--:|--:|---|');
     for (const r of results) {
       const d = r.detail ?? {};
       push(
-        `| ${r.system} | ${r.run} | ${int(r.eventsPerSec)} | ${fixed(r.seconds, 3)} s | ${d.observedSeconds ?? '–'} s | ${d.startupSeconds ?? '–'} s | ${d.cores ?? '–'} | ${d.machineCores ?? '–'} | ${fixed(r.p50Ms, 0)} / ${fixed(r.p99Ms, 0)} ms | ${fixed(r.rssMb, 0)} MiB | ${r.ok ? 'yes' : 'no'} |`,
+        `| ${r.system} | ${r.run} | ${int(r.eventsPerSec)} | ${fixed(r.seconds, 3)} s | ${d.observedSeconds ?? '–'} s | ${d.startupSeconds ?? '–'} s | ${d.cores ?? '–'} / ${d.brokerCores ?? '–'} / ${d.otherCores ?? '–'} | ${fixed(r.p50Ms, 0)} / ${fixed(r.p99Ms, 0)} ms | ${fixed(r.rssMb, 0)} MiB | ${r.ok ? 'yes' : 'no'} |`,
       );
     }
     push('', '</details>', '');
@@ -197,6 +197,10 @@ export function renderMarkdown(input: ReportInput): string {
     "- **Peak RSS** is `VmHWM` of the system's process (`/proc/<pid>/status`), read after the latency probe. The",
     '  TypeScript programs are transpiled beforehand and run on plain `node` (no TypeScript loader in the process),',
     '  Strom from its built `dist/`.',
+    '- **A quiet machine.** Before each run the harness waits (up to 2 minutes) for a 2-second window in which',
+    '  processes other than the broker use under 0.3 cores. During the timed part it records the cores used by the',
+    '  system, by the broker and by everything else ("CPU: system / broker / other" in the per-run table): a run with',
+    '  a high "other" shared the machine with something else.',
     '- **Ratios** compare the medians. Numbers from one machine and one broker: compare systems within a run, not',
     '  across machines.',
     '',

@@ -17,19 +17,19 @@ import {
   TopicReader,
   uniqueName,
 } from '../lib/broker.js';
+import { type CpuSnapshot, coresBetween } from '../lib/cpu.js';
 import { canonicalRide, Digest } from '../lib/digest.js';
-import { machineBusySeconds, SystemProcess } from '../lib/processes.js';
+import { SystemProcess } from '../lib/processes.js';
 import { percentile } from '../lib/stats.js';
 import { failed, probeRides, sendAtRate, waitForOutputs } from './common.js';
 import type { ImplementedScenario, RunContext, RunResult } from './types.js';
 
 const NAME = 'stateless';
 
-/** CPU seconds between two readings per second of `ms`: how many cores were busy. */
-function perSecond(end: number | undefined, start: number | undefined, ms: number): number | string {
-  return end !== undefined && start !== undefined && ms > 0
-    ? Number(((end - start) / (ms / 1000)).toFixed(2))
-    : '–';
+/** Cores the system, the broker and everything else used during the timed part. */
+function cpuDetail(start: CpuSnapshot | undefined, end: CpuSnapshot): Record<string, number> {
+  const use = start === undefined ? undefined : coresBetween(start, end);
+  return use === undefined ? {} : { cores: use.system, brokerCores: use.broker, otherCores: use.other };
 }
 
 function outputTopicConfig(): Record<string, string> {
@@ -84,7 +84,7 @@ export class StatelessScenario implements ImplementedScenario {
       },
     });
     const logFile = join(settings.logDir, `${NAME}-${context.system}-run${context.run}.log`);
-    const proc = new SystemProcess(program, logFile);
+    const proc = new SystemProcess(program, logFile, context.brokerPid);
     let reader: TopicReader | undefined;
     try {
       const measured = await this.measure(context, proc, output, probe, (r) => {
@@ -113,8 +113,7 @@ export class StatelessScenario implements ImplementedScenario {
     // 1. the timed part: until the output holds as many records as expected
     const waited = await waitForOutputs(admin, output, expected, proc, Date.now() + settings.timeoutMs);
     if (!waited.done) return fail(waited.problem, waited.total);
-    const cpuAtEnd = proc.cpuSeconds();
-    const machineAtEnd = machineBusySeconds();
+    const atEnd = proc.cpuSnapshot();
     const first = proc.reported('first');
     if (first === undefined) return fail('the system never reported its first consumed record');
 
@@ -232,9 +231,7 @@ export class StatelessScenario implements ImplementedScenario {
         startupSeconds: Number(((first - proc.startedAt) / 1000).toFixed(3)),
         probeSamples,
         // CPU the system used from its first record to the end, in cores (1 = one core busy)
-        cores: perSecond(cpuAtEnd, proc.cpuAtFirst, waited.observedEnd - first),
-        // every process of the machine (broker, harness, anything else running), in cores
-        machineCores: perSecond(machineAtEnd, proc.machineAtFirst, waited.observedEnd - first),
+        ...cpuDetail(proc.atFirst, atEnd),
       },
     };
   }

@@ -29,6 +29,8 @@ export interface RunContext {
   kafka: Kafka;
   admin: BenchAdmin;
   brokers: string[];
+  /** The local broker's process (its CPU use is reported apart), if known. */
+  brokerPid?: number;
   settings: BenchSettings;
   /** The scenario's input topic, already holding `settings.events` rides. */
   input: string;

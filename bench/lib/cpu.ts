@@ -1,0 +1,107 @@
+/**
+ * Who used the CPU during a measurement: the system under test, the broker, and everything
+ * else on the machine (other processes disturb a benchmark on a small machine). Linux /proc.
+ */
+import { readFileSync } from 'node:fs';
+
+const TICKS_PER_SECOND = 100;
+
+/** CPU time the whole machine spent busy so far (all cores, all processes), seconds. */
+export function machineBusySeconds(): number | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    // cpu  user nice system idle iowait irq softirq steal ...
+    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+    return (
+      ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) /
+      TICKS_PER_SECOND
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time (user + system) a process used so far, seconds; undefined when it is gone. */
+export function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the fields after the command name (which may hold spaces) start after the last ')'
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CpuSnapshot {
+  at: number;
+  machine: number | undefined;
+  broker: number | undefined;
+  system: number | undefined;
+}
+
+export function cpuSnapshot(systemPid: number | undefined, brokerPid: number | undefined): CpuSnapshot {
+  return {
+    at: Date.now(),
+    machine: machineBusySeconds(),
+    broker: processCpuSeconds(brokerPid),
+    system: processCpuSeconds(systemPid),
+  };
+}
+
+export interface CoreUse {
+  /** The system under test, in cores (1 = one core busy all the time). */
+  system: number;
+  broker: number;
+  /** Everything else: the harness (light) and whatever else runs on the machine. */
+  other: number;
+}
+
+export function coresBetween(start: CpuSnapshot, end: CpuSnapshot): CoreUse | undefined {
+  const seconds = (end.at - start.at) / 1000;
+  const delta = (k: 'machine' | 'broker' | 'system') => {
+    const a = start[k];
+    const b = end[k];
+    return a === undefined || b === undefined ? undefined : (b - a) / seconds;
+  };
+  const machine = delta('machine');
+  if (!(seconds > 0) || machine === undefined) return undefined;
+  const system = delta('system') ?? 0;
+  const broker = delta('broker') ?? 0;
+  const round = (x: number) => Number(x.toFixed(2));
+  return {
+    system: round(system),
+    broker: round(broker),
+    other: round(Math.max(0, machine - system - broker)),
+  };
+}
+
+/**
+ * Waits (up to `maxWaitMs`) for a window of `windowMs` in which processes other than the broker
+ * used less than `maxOtherCores`, so a run does not start while something else keeps the CPU
+ * busy. Returns how long it waited and the last window's load.
+ */
+export async function waitForQuiet(
+  brokerPid: number | undefined,
+  options: { maxOtherCores?: number; windowMs?: number; maxWaitMs?: number; log?: (m: string) => void } = {},
+): Promise<{ waitedMs: number; otherCores: number | undefined }> {
+  const { maxOtherCores = 0.3, windowMs = 2000, maxWaitMs = 120_000 } = options;
+  const started = Date.now();
+  let told = false;
+  for (;;) {
+    const a = cpuSnapshot(undefined, brokerPid);
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const use = coresBetween(a, cpuSnapshot(undefined, brokerPid));
+    const waitedMs = Date.now() - started - windowMs;
+    if (use === undefined || use.other < maxOtherCores) return { waitedMs, otherCores: use?.other };
+    if (Date.now() - started > maxWaitMs) {
+      options.log?.(`the machine stayed busy (${use.other} cores besides the broker): running anyway`);
+      return { waitedMs, otherCores: use.other };
+    }
+    if (!told) {
+      options.log?.(`waiting for the machine to quiet down (${use.other} cores busy besides the broker)`);
+      told = true;
+    }
+  }
+}
