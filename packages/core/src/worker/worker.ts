@@ -357,6 +357,7 @@ export class Worker implements ActorHost {
       const prefix = finishedPrefix(events, batch.messages);
       if (prefix === undefined || prefix === resolved) return;
       await this.producer!.flush();
+      await this.tables?.checkpoint(topic, partition);
       control.resolveOffset(prefix);
       resolved = prefix;
       await control.commit(prefix);
