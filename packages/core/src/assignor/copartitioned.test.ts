@@ -72,4 +72,19 @@ describe('co-partitioned assignment', () => {
     expect(alone.get('a')!.standby).toEqual({});
     expect(assignCopartitioned([], counts, { standbys: 1 }).size).toBe(0);
   });
+
+  it('on failover, gives an orphaned partition to a member holding its standby copy when it has room', () => {
+    // b owned 2 and 3 and left; a keeps 0 and 1 (its fair share); c holds the standby of 3
+    const a = { ...member('a', [{ topic: 'rides', partitions: [0, 1] }]), standby: { 4: [2] } };
+    const c = { ...member('c'), standby: { 4: [3] } };
+    const after = assignCopartitioned([a, c], counts, { standbys: 1 });
+    expect(partitionsOf(after, 'a', 'rides')).toEqual([0, 1]);
+    expect(partitionsOf(after, 'c', 'rides')).toEqual([2, 3]);
+    // with room on both, each orphan goes to its standby holder rather than by load
+    const a2 = { ...member('a'), standby: { 4: [2, 3] } };
+    const c2 = { ...member('c'), standby: { 4: [0, 1] } };
+    const fresh = assignCopartitioned([a2, c2], counts, { standbys: 1 });
+    expect(partitionsOf(fresh, 'a', 'rides')).toEqual([2, 3]);
+    expect(partitionsOf(fresh, 'c', 'rides')).toEqual([0, 1]);
+  });
 });

@@ -18,6 +18,8 @@ export interface MemberInput {
   topics: readonly string[];
   /** What it owned before this rebalance (stickiness). */
   previous: readonly TopicPartitions[];
+  /** Per partition count: the partitions it keeps standby copies of (preferred on failover). */
+  standby?: Readonly<Record<number, readonly number[]>>;
 }
 
 export interface MemberAssignment {
@@ -49,7 +51,11 @@ export function assignCopartitioned(
     byCount.set(count, [...(byCount.get(count) ?? []), topic]);
   }
   for (const [count, group] of [...byCount].sort(([a], [b]) => a - b)) {
-    const owners = assignSlots(count, ids, previousSlots(members, group));
+    const standbyHolders = new Map<number, string[]>();
+    for (const m of members)
+      for (const p of m.standby?.[count] ?? [])
+        standbyHolders.set(p, [...(standbyHolders.get(p) ?? []), m.memberId]);
+    const owners = assignSlots(count, ids, previousSlots(members, group), standbyHolders);
     for (const topic of group) {
       for (const id of ids) {
         const partitions = owners.flatMap((owner, p) => (owner === id ? [p] : []));
@@ -80,7 +86,12 @@ function previousSlots(members: readonly MemberInput[], group: readonly string[]
  * (ceil, while the members holding more than floor do not exceed count % members); the rest go
  * to the least-loaded members.
  */
-function assignSlots(count: number, ids: readonly string[], previous: ReadonlyMap<number, string>): string[] {
+function assignSlots(
+  count: number,
+  ids: readonly string[],
+  previous: ReadonlyMap<number, string>,
+  standbyHolders: ReadonlyMap<number, readonly string[]> = new Map(),
+): string[] {
   const floor = Math.floor(count / ids.length);
   let extra = count % ids.length; // members that may hold floor + 1
   const load = new Map(ids.map((id) => [id, 0]));
@@ -98,6 +109,12 @@ function assignSlots(count: number, ids: readonly string[], previous: ReadonlyMa
   for (let p = 0; p < count; p++) {
     const owner = previous.get(p);
     if (owner !== undefined && load.has(owner) && capacity(owner)) give(p, owner);
+  }
+  // a partition without its owner goes to a member holding its standby copy if one has room
+  for (let p = 0; p < count; p++) {
+    if (owners[p] !== undefined) continue;
+    const holder = (standbyHolders.get(p) ?? []).find((id) => load.has(id) && capacity(id));
+    if (holder !== undefined) give(p, holder);
   }
   for (let p = 0; p < count; p++) {
     if (owners[p] !== undefined) continue;

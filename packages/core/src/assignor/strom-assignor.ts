@@ -3,6 +3,7 @@ import { assignCopartitioned } from './copartitioned.js';
 
 interface JoinData {
   previous: Assignment[];
+  standby: Record<number, number[]>;
 }
 
 /** What each member learns besides its partitions: the table partitions to keep standby copies of. */
@@ -16,16 +17,24 @@ export const STROM_ASSIGNOR_NAME = 'strom-copartitioned';
  * The group assignor of Strom workers: co-partitioned and sticky (see copartitioned.ts). Each
  * member sends what it owned before; the leader answers with partitions and standby duties.
  */
-export function stromAssignor(options: { standbys: number; current: () => Assignment[] }): GroupAssignor {
+export function stromAssignor(options: {
+  standbys: number;
+  current: () => Assignment[];
+  /** The standby copies this member keeps now (per partition count). */
+  currentStandby: () => Record<number, number[]>;
+}): GroupAssignor {
   return {
     name: STROM_ASSIGNOR_NAME,
     version: 1,
-    userData: () => Buffer.from(JSON.stringify({ previous: options.current() } satisfies JoinData)),
+    userData: () =>
+      Buffer.from(
+        JSON.stringify({ previous: options.current(), standby: options.currentStandby() } satisfies JoinData),
+      ),
     assign(members, partitionCounts) {
       const inputs = members.map((m) => ({
         memberId: m.memberId,
         topics: m.topics,
-        previous: parseJoinData(m.userData).previous,
+        ...parseJoinData(m.userData),
       }));
       const result = assignCopartitioned(inputs, partitionCounts, { standbys: options.standbys });
       return new Map(
@@ -44,9 +53,12 @@ export function stromAssignor(options: { standbys: number; current: () => Assign
 function parseJoinData(bytes: Buffer): JoinData {
   try {
     const data = JSON.parse(bytes.toString('utf8')) as Partial<JoinData>;
-    return { previous: Array.isArray(data.previous) ? data.previous : [] };
+    return {
+      previous: Array.isArray(data.previous) ? data.previous : [],
+      standby: typeof data.standby === 'object' && data.standby !== null ? data.standby : {},
+    };
   } catch {
-    return { previous: [] }; // a member of another version: treat as new
+    return { previous: [], standby: {} }; // a member of another version: treat as new
   }
 }
 

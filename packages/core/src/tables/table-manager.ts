@@ -175,6 +175,19 @@ export class TableManager implements TablePartitions {
     }
   }
 
+  /** The standby copies held now, per partition count (sent when joining, to be preferred on failover). */
+  standbyDuties(): Record<number, number[]> {
+    const duties: Record<number, number[]> = {};
+    for (const key of this.standbys.keys()) {
+      const [name, p] = splitKey(key);
+      const table = this.options.tables.find((t) => t.name === name);
+      const count = table && this.partitionCounts.get(table);
+      if (count === undefined) continue;
+      if (!(duties[count] ??= []).includes(p)) duties[count].push(p);
+    }
+    return duties;
+  }
+
   /** Resolves when every table partition co-partitioned with `topic`/`partition` is current. */
   ready(topic: string, partition: number): Promise<void> {
     const count = this.topicCounts.get(topic);

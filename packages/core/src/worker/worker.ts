@@ -104,7 +104,10 @@ export class Worker implements ActorHost {
       this.uninstallSender = this.context.useSender(this.producer);
       await this.startActors();
       for (const table of this.context.tables) {
-        if (table.partitions === undefined) this.context.deriveFrom(table.changelog, this.router.topics());
+        // a global table is not co-partitioned with anything: it keeps its own (or the default) count
+        if (table.partitions === undefined && !table.global) {
+          this.context.deriveFrom(table.changelog, this.router.topics());
+        }
       }
       const description = await this.ensureTopics();
       const stores = new StoreRegistry({ stateDir: settings.stateDir, appId: settings.id });
@@ -127,7 +130,11 @@ export class Worker implements ActorHost {
         maxBytesPerPartition: settings.maxBytesPerPartition,
         maxWaitTimeMs: settings.fetchMaxWaitMs,
         readCommitted: true,
-        assignor: stromAssignor({ standbys: settings.standbys, current: () => this.assignment }),
+        assignor: stromAssignor({
+          standbys: settings.standbys,
+          current: () => this.assignment,
+          currentStandby: () => this.tables?.standbyDuties() ?? {},
+        }),
       });
       this.consumer = consumer;
       consumer.onGroupJoin((assignment, memberId) => {
