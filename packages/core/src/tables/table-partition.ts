@@ -31,7 +31,15 @@ export class TablePartition<V> {
 
   /** Synchronous hit, if the value is in memory (or known absent). */
   peek(key: string): { found: boolean; value: V | undefined } {
-    if (this.values.has(key)) return { found: true, value: this.values.get(key) };
+    if (this.values.has(key)) {
+      const value = this.values.get(key) as V;
+      if (!this.complete) {
+        // most recently used last: eviction takes from the front
+        this.values.delete(key);
+        this.values.set(key, value);
+      }
+      return { found: true, value };
+    }
     if (this.complete || this.dirty.has(key)) return { found: true, value: undefined };
     return { found: false, value: undefined };
   }

@@ -136,7 +136,10 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
     }
   }
 
-  /** The local entries as a plain object keyed by the keys' JSON text: `{"1": 87, "2": 179}`. */
+  /**
+   * The local entries as a plain object: string keys as they are, other keys as their JSON text
+   * (`{"1": 87, "2": 179}` for the numbers 1 and 2 — so the string "1" and the number 1 collide here).
+   */
   async toObject(): Promise<Record<string, V>> {
     const result: Record<string, V> = {};
     for await (const [key, value] of this.entries())
