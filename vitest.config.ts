@@ -8,8 +8,8 @@ export default defineConfig({
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // integration tests share one broker; files run in parallel on 2 cores, tests inside a file in order
-    fileParallelism: true,
-    maxWorkers: 2,
+    // integration tests share one broker and spawn worker processes: on a 2-core machine, files
+    // running side by side starved each other into timeouts, so they run one after another
+    fileParallelism: false,
   },
 });

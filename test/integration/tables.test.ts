@@ -91,7 +91,7 @@ describe('tables on a real broker', () => {
       await run(app);
       // an event processed after start proves recovery finished (events wait for it)
       await produceJson(input, [{ key: 'probe', value: 1 }]);
-      expect(await eventually(() => seen.includes('probe'), 20_000)).toBe(true);
+      expect(await eventually(() => seen.includes('probe'), 60_000)).toBe(true);
       return { state: await last.toObject(), changelog };
     }
 

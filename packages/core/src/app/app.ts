@@ -289,7 +289,14 @@ export class App {
   /** The Kafka client factory (kafkajs), created on first use. */
   client(): KafkaClient {
     this.kafkaClient ??= createKafkaJsClient(
-      { clientId: this.id, ...this.settings.kafka, brokers: this.settings.brokers },
+      {
+        clientId: this.id,
+        // kafkajs waits up to 30 s between retries by default: a topic created a moment ago
+        // (metadata not everywhere yet) stalled a worker's start for that long
+        retry: { initialRetryTime: 100, maxRetryTime: 3000, retries: 8 },
+        ...this.settings.kafka,
+        brokers: this.settings.brokers,
+      },
       this.log,
     );
     return this.kafkaClient;

@@ -45,7 +45,13 @@ export class BufferedProducer implements RecordSender {
     else if (this.timer === undefined && this.inflight === undefined) {
       this.timer = setTimeout(() => this.sendBuffer(), this.options.lingerMs);
     }
-    if (this.inflightRecords + this.buffer.length > this.options.maxInflightRecords) return this.flush();
+    if (this.inflightRecords + this.buffer.length > this.options.maxInflightRecords) return this.drain();
+  }
+
+  /** Waits until nothing is queued or in flight; never rejects (a failure waits for flush()). */
+  private async drain(): Promise<void> {
+    this.sendBuffer();
+    if (this.inflight !== undefined) await new Promise<void>((resolve) => this.drained.push(resolve));
   }
 
   async flush(): Promise<void> {

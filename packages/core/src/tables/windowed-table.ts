@@ -84,7 +84,8 @@ interface PartitionWindows<K> {
  */
 export class WindowedTable<K, V, E = unknown> {
   readonly policy: WindowPolicy;
-  private readonly partitions = new Map<TablePartition<unknown>, PartitionWindows<K>>();
+  /** Per partition object: a partition released in a rebalance is garbage with its index. */
+  private readonly partitions = new WeakMap<TablePartition<unknown>, PartitionWindows<K>>();
   private closeListeners: Array<(key: K, window: TimeWindow, value: V) => void | Promise<void>> = [];
   /** Events not applied because every window of theirs had closed. */
   lateEvents = 0;
@@ -145,11 +146,18 @@ export class WindowedTable<K, V, E = unknown> {
     if (!aggregate)
       throw new StromError('CONFIG', `${this.table}: add(key, value) needs the { aggregate } option`);
     const spec = this.spec;
+    const { partition, event, windows, time, streamTime } = await this.begin();
     if (spec.kind === 'tumbling' || spec.kind === 'hopping') {
-      await this.update(key, (current) => aggregate.add(current ?? aggregate.init(), value));
+      const { open, late } = assignTimeWindows(spec, time, this.policy.graceMs, streamTime);
+      if (late) this.late(key, time, event);
+      for (const window of open) {
+        const id = encodeWindowedKey(key, window);
+        const current = (await partition.get(id)) ?? aggregate.init();
+        this.write(partition, windows, key, id, aggregate.add(current, value));
+      }
+      await this.advance(partition, windows);
       return;
     }
-    const { partition, event, windows, time, streamTime } = await this.begin();
     const graceMs = this.policy.graceMs;
     if (spec.kind === 'sliding') {
       const d = spec.maxDifferenceMs;
@@ -322,12 +330,12 @@ export class WindowedTable<K, V, E = unknown> {
     return scanWindows(ids, key, fromMs, toMs, match).map((hit) => encodeWindowedKey(key, hit.window));
   }
 
+  /** A bad event time is the event's fault, not the code's: the agent's error policy dead-letters it. */
   private eventTimeOf(event: StreamEvent): number {
     try {
       return eventTime(this.options, { value: event.value as E, timestamp: event.timestamp });
     } catch (error) {
-      if (isStromError(error)) throw error;
-      throw new ConfigError(`${this.table}: ${describeError(error).replace(/^RangeError: /, '')}`);
+      throw new Error(`${this.table}: ${describeError(error).replace(/^RangeError: /, '')}`);
     }
   }
 
