@@ -55,6 +55,8 @@ Options:
   --timeout <s>         limit per run (default 120 + events/1000)
   --probe-rate <n>      latency probe rides per second (default 200; 0 = no probe)
   --probe-seconds <s>   latency probe length (default 10)
+  --retries <n>         measure a run again when other processes took over 0.6 cores
+                        during it, up to n times (default 2)
   --profile             run the node systems with --cpu-prof (profiles in bench/results/profiles/)
   --out <file>          where to write the report (default docs/benchmarks.md)
   --no-docs             do not write the report
@@ -87,6 +89,7 @@ const OPTIONS = {
   timeout: { type: 'string' },
   'probe-rate': { type: 'string' },
   'probe-seconds': { type: 'string' },
+  retries: { type: 'string' },
   profile: { type: 'boolean', default: false },
   out: { type: 'string' },
   'no-docs': { type: 'boolean', default: false },
@@ -131,6 +134,8 @@ const settings: BenchSettings = {
   timeoutMs: positiveInt('timeout', args.timeout, Math.round(120 + events / 1000)) * 1000,
   probeRate: positiveInt('probe-rate', args['probe-rate'], 200, true),
   probeSeconds: positiveInt('probe-seconds', args['probe-seconds'], 10),
+  maxOtherCores: 0.6,
+  retries: positiveInt('retries', args.retries, 2, true),
   cpuProfileDir: args.profile ? join(resultsDir, 'profiles') : undefined,
   logDir: join(resultsDir, 'logs'),
 };
@@ -183,7 +188,9 @@ const ran: Array<{
 const faustData = mkdtempSync(join(tmpdir(), 'strom-bench-faust-'));
 const onSignal = () => {
   log('interrupted: stopping the system under test');
-  void Promise.allSettled([...liveProcesses].map((p) => p.stop(1000))).then(() => process.exit(130));
+  void Promise.allSettled([...liveProcesses].map((p) => p.stop(1000)))
+    .then(() => admin.deleteTopics([], [...admin.pending]))
+    .finally(() => process.exit(130));
 };
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
@@ -222,30 +229,51 @@ try {
       for (let run = 1; run <= settings.runs; run++) {
         for (const system of systems) {
           if (unavailable.has(system)) continue;
-          const quiet = await waitForQuiet(brokerPid, { log });
-          log(
-            `${scenario.name}: ${system} run ${run}/${settings.runs}` +
-              (quiet.waitedMs > 500
-                ? ` (waited ${Math.round(quiet.waitedMs / 1000)} s for a quiet machine)`
-                : ''),
-          );
-          const result = await scenario.runOnce({
-            kafka,
-            admin,
-            brokers,
-            brokerPid,
-            settings,
-            input,
-            system,
-            run,
-            program: (options) =>
-              programFor(system, {
-                ...options,
-                scenario: scenario.name,
-                env: { ...options.env, BENCH_DATADIR: join(faustData, `${scenario.name}-${system}-${run}`) },
-                cpuProfileDir: settings.cpuProfileDir,
-              }),
-          });
+          let result: RunResult;
+          for (let attempt = 1; ; attempt++) {
+            const quiet = await waitForQuiet(brokerPid, { log, maxOtherCores: settings.maxOtherCores });
+            log(
+              `${scenario.name}: ${system} run ${run}/${settings.runs}` +
+                (attempt > 1 ? ` (attempt ${attempt})` : '') +
+                (quiet.waitedMs > 500
+                  ? ` (waited ${Math.round(quiet.waitedMs / 1000)} s for a quiet machine)`
+                  : ''),
+            );
+            result = await scenario.runOnce({
+              kafka,
+              admin,
+              brokers,
+              brokerPid,
+              settings,
+              input,
+              system,
+              run,
+              program: (options) =>
+                programFor(system, {
+                  ...options,
+                  scenario: scenario.name,
+                  env: {
+                    ...options.env,
+                    BENCH_DATADIR: join(faustData, `${scenario.name}-${system}-${run}-${attempt}`),
+                  },
+                  cpuProfileDir: settings.cpuProfileDir,
+                }),
+            });
+            // another process took CPU from the system under test: measure again, up to --retries times
+            const other = result.detail?.otherCores;
+            if (!result.ok || typeof other !== 'number' || other <= settings.maxOtherCores) break;
+            if (attempt > settings.retries) {
+              result.busy = true;
+              log(
+                `${scenario.name}: ${system} run ${run}: the machine stayed busy (${other} other cores); counted`,
+              );
+              break;
+            }
+            log(
+              `${scenario.name}: ${system} run ${run}: ${Math.round(result.eventsPerSec)} events/s while other processes used ${other} cores: not counted, measuring again`,
+            );
+            results.push({ ...result, repeated: true });
+          }
           results.push(result);
           log(
             result.ok

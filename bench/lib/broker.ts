@@ -28,6 +28,9 @@ export interface TopicSpec {
 export const LOG_APPEND_TIME = { 'message.timestamp.type': 'LogAppendTime' };
 
 export class BenchAdmin {
+  /** Name prefixes of topics the bench created and has not deleted yet (for Ctrl-C). */
+  readonly pending = new Set<string>();
+
   private constructor(readonly admin: Admin) {}
 
   static async connect(kafka: Kafka): Promise<BenchAdmin> {
@@ -36,7 +39,9 @@ export class BenchAdmin {
     return new BenchAdmin(admin);
   }
 
+  /** Creates topics; `deleteTopics` with the same names (or a prefix of them) forgets them again. */
   async createTopics(topics: TopicSpec[]): Promise<void> {
+    for (const t of topics) this.pending.add(t.name);
     const created = await this.admin.createTopics({
       waitForLeaders: true,
       topics: topics.map((t) => ({
@@ -55,6 +60,9 @@ export class BenchAdmin {
   async deleteTopics(names: string[], prefixes: string[] = []): Promise<void> {
     try {
       const existing = await this.admin.listTopics();
+      for (const name of [...names, ...prefixes]) this.pending.delete(name);
+      for (const name of this.pending)
+        if (prefixes.some((p) => name.startsWith(p))) this.pending.delete(name);
       const doomed = existing.filter((t) => names.includes(t) || prefixes.some((p) => t.startsWith(p)));
       if (doomed.length > 0) await this.admin.deleteTopics({ topics: doomed, timeout: 30_000 });
     } catch (error) {

@@ -86,7 +86,7 @@ export async function waitForQuiet(
   brokerPid: number | undefined,
   options: { maxOtherCores?: number; windowMs?: number; maxWaitMs?: number; log?: (m: string) => void } = {},
 ): Promise<{ waitedMs: number; otherCores: number | undefined }> {
-  const { maxOtherCores = 0.3, windowMs = 2000, maxWaitMs = 120_000 } = options;
+  const { maxOtherCores = 0.5, windowMs = 2000, maxWaitMs = 180_000 } = options;
   const started = Date.now();
   let told = false;
   for (;;) {

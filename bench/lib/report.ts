@@ -1,5 +1,5 @@
 /** docs/benchmarks.md from one `pnpm bench` run. */
-import type { ImplementedScenario, RunResult, Scenario } from '../scenarios/types.js';
+import type { BenchSettings, ImplementedScenario, RunResult, Scenario } from '../scenarios/types.js';
 import type { Machine } from './machine.js';
 import { max, median, min } from './stats.js';
 import { SYSTEM_DESCRIPTIONS, type SystemName } from './systems.js';
@@ -8,14 +8,7 @@ export interface ReportInput {
   command: string;
   date: Date;
   machine: Machine;
-  settings: {
-    events: number;
-    runs: number;
-    seed: number;
-    probeRate: number;
-    probeSeconds: number;
-    timeoutMs: number;
-  };
+  settings: BenchSettings;
   systems: readonly SystemName[];
   scenarios: readonly Scenario[];
   /** Scenarios that ran, with facts about their input. */
@@ -44,7 +37,7 @@ export interface Summary {
 }
 
 export function summarize(results: readonly RunResult[], system: SystemName): Summary {
-  const mine = results.filter((r) => r.system === system);
+  const mine = results.filter((r) => r.system === system && !r.repeated);
   const ok = mine.filter((r) => r.ok);
   const eps = ok.map((r) => r.eventsPerSec);
   return {
@@ -141,11 +134,32 @@ export function renderMarkdown(input: ReportInput): string {
         '',
       );
     }
-    const failures = results.filter((r) => !r.ok);
+    const failures = results.filter((r) => !r.ok && !r.repeated);
     if (failures.length > 0) {
       push('Runs that do not count:', '');
       for (const f of failures) push(`- ${f.system} run ${f.run}: ${f.problem ?? 'failed'}`);
       push('');
+    }
+    const repeated = results.filter((r) => r.repeated);
+    if (repeated.length > 0) {
+      push(
+        `Measured again because other processes used more than ${settings.maxOtherCores} cores during the timed part (not counted): ` +
+          repeated
+            .map(
+              (r) =>
+                `${r.system} run ${r.run} (${int(r.eventsPerSec)} events/s, ${r.detail?.otherCores} other cores)`,
+            )
+            .join('; ') +
+          '.',
+        '',
+      );
+    }
+    const busy = results.filter((r) => r.busy);
+    if (busy.length > 0) {
+      push(
+        `Counted although the machine stayed busy after ${settings.retries} retries: ${busy.map((r) => `${r.system} run ${r.run}`).join(', ')}.`,
+        '',
+      );
     }
     push('<details><summary>Every run</summary>', '');
     push(
@@ -155,7 +169,7 @@ export function renderMarkdown(input: ReportInput): string {
     for (const r of results) {
       const d = r.detail ?? {};
       push(
-        `| ${r.system} | ${r.run} | ${int(r.eventsPerSec)} | ${fixed(r.seconds, 3)} s | ${d.observedSeconds ?? '–'} s | ${d.startupSeconds ?? '–'} s | ${d.cores ?? '–'} / ${d.brokerCores ?? '–'} / ${d.otherCores ?? '–'} | ${fixed(r.p50Ms, 0)} / ${fixed(r.p99Ms, 0)} ms | ${fixed(r.rssMb, 0)} MiB | ${r.ok ? 'yes' : 'no'} |`,
+        `| ${r.system} | ${r.run} | ${int(r.eventsPerSec)} | ${fixed(r.seconds, 3)} s | ${d.observedSeconds ?? '–'} s | ${d.startupSeconds ?? '–'} s | ${d.cores ?? '–'} / ${d.brokerCores ?? '–'} / ${d.otherCores ?? '–'} | ${fixed(r.p50Ms, 0)} / ${fixed(r.p99Ms, 0)} ms | ${fixed(r.rssMb, 0)} MiB | ${r.repeated ? 'repeated' : r.ok ? (r.busy ? 'yes (busy)' : 'yes') : 'no'} |`,
       );
     }
     push('', '</details>', '');
@@ -197,10 +211,10 @@ export function renderMarkdown(input: ReportInput): string {
     "- **Peak RSS** is `VmHWM` of the system's process (`/proc/<pid>/status`), read after the latency probe. The",
     '  TypeScript programs are transpiled beforehand and run on plain `node` (no TypeScript loader in the process),',
     '  Strom from its built `dist/`.',
-    '- **A quiet machine.** Before each run the harness waits (up to 2 minutes) for a 2-second window in which',
-    '  processes other than the broker use under 0.3 cores. During the timed part it records the cores used by the',
-    '  system, by the broker and by everything else ("CPU: system / broker / other" in the per-run table): a run with',
-    '  a high "other" shared the machine with something else.',
+    '- **A quiet machine.** Before each run the harness waits (up to 3 minutes) for a 2-second window in which',
+    '  processes other than the broker use under 0.5 cores. During the timed part it records the cores used by the',
+    '  system, by the broker and by everything else ("CPU: system / broker / other" in the per-run table); a run',
+    `  during which everything else used more than ${settings.maxOtherCores} cores is measured again (up to ${settings.retries} times).`,
     '- **Ratios** compare the medians. Numbers from one machine and one broker: compare systems within a run, not',
     '  across machines.',
     '',

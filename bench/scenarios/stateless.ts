@@ -68,6 +68,7 @@ export class StatelessScenario implements ImplementedScenario {
     const group = uniqueName(`strom-bench-${NAME}-${context.system}`);
     const output = `${group}-out`;
     const probe = `${group}-probe`;
+    admin.pending.add(group);
     await admin.createTopics([
       // experiments: BENCH_OUTPUT_TOPIC_CONFIG='{"max.message.bytes":"16777216"}'
       { name: output, config: { ...LOG_APPEND_TIME, ...outputTopicConfig() } },

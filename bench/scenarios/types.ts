@@ -21,6 +21,9 @@ export interface BenchSettings {
   /** Latency probe: rides per second and seconds (0 rate: no probe). */
   probeRate: number;
   probeSeconds: number;
+  /** A run during which other processes used more cores than this is measured again. */
+  maxOtherCores: number;
+  retries: number;
   cpuProfileDir?: string;
   logDir: string;
 }
@@ -58,6 +61,10 @@ export interface RunResult {
   ok: boolean;
   /** Why the run does not count. */
   problem?: string;
+  /** Measured again because other processes used the CPU meanwhile: not counted. */
+  repeated?: boolean;
+  /** Counted although other processes used the CPU meanwhile (after every retry). */
+  busy?: boolean;
   /** More to print, e.g. the harness-observed end compared with the append-time end. */
   detail?: Record<string, number | string>;
 }
