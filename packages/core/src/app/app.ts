@@ -7,6 +7,7 @@ import { ConfigError } from '../errors/errors.js';
 import { createLogger, type Logger, type LogLevel } from '../logging/logger.js';
 import type { Stream } from '../streams/stream.js';
 import { Table, type TableOptions } from '../tables/table.js';
+import { isInternalKeyId } from '../tables/windowed-table.js';
 import { testAgent } from '../testing/agent-harness.js';
 import type { Topic, TopicOptions } from '../topics/topic.js';
 import { createKafkaJsClient } from '../transport/kafkajs-client.js';
@@ -222,6 +223,7 @@ export class App {
           for (const m of messages) {
             const key = m.key === null ? 'null' : m.key.toString('utf8');
             const text = key.startsWith('"') ? (JSON.parse(key) as string) : key;
+            if (isInternalKeyId(key)) continue;
             if (m.value === null) contents.delete(text);
             else contents.set(text, JSON.parse(m.value.toString('utf8')));
           }

@@ -55,6 +55,17 @@ export interface ClosedWindow<K, R> {
   value: R;
 }
 
+/**
+ * Where a windowed table partition keeps its stream time (a key no windowed key can equal:
+ * not a 3-element array), written whenever windows close.
+ */
+export const STREAM_TIME_ID = JSON.stringify(['\u0000strom:stream-time']);
+
+/** True for keys Strom keeps in a table for itself (hidden from readTable). */
+export function isInternalKeyId(id: string): boolean {
+  return id === STREAM_TIME_ID;
+}
+
 /** A window with its value. */
 export interface WindowValue<V> {
   window: TimeWindow;
@@ -351,7 +362,8 @@ export class WindowedTable<K, V, E = unknown> {
         ids.push(id);
         this.index(windows, decoded.key, id, true);
       }
-      windows.tracker.rebuild(ids);
+      const streamTime = (await partition.get(STREAM_TIME_ID)) as unknown as number | undefined;
+      windows.tracker.rebuild(ids, typeof streamTime === 'number' ? streamTime : undefined);
       this.partitions.set(partition as TablePartition<unknown>, windows);
     }
     return windows;
@@ -360,6 +372,9 @@ export class WindowedTable<K, V, E = unknown> {
   /** Fires onWindowClose for closed windows, then deletes and tombstones expired ones. */
   private async advance(partition: TablePartition<V>, windows: PartitionWindows<K>): Promise<void> {
     const { closed, expired } = windows.tracker.advance();
+    // remember how far the partition got, so a restart does not report these windows again
+    if (closed.length > 0)
+      this.table.writeId(partition, STREAM_TIME_ID, windows.tracker.streamTimeMs as unknown as V);
     for (const { id, key, window } of closed) {
       const value = await this.read(partition, id);
       if (value === undefined) continue;
