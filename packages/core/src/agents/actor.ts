@@ -21,6 +21,8 @@ export interface ActorHost {
   /** The agent failed under the `stop` policy: stop the worker. */
   fatal(error: unknown, agent: Agent): void;
   isStopping(): boolean;
+  /** False when nothing reads the current event (no tables): actors skip AsyncLocalStorage. */
+  usesEventSlot?(): boolean;
   /** Sees every value the agent yields (the test harness records them). */
   onYield?(agent: Agent, value: unknown): void;
 }
@@ -57,7 +59,12 @@ export class Actor implements StreamContext {
 
   start(): void {
     for (const topic of this.agent.topics) this.host.route(topic as Topic, this.agent, this.index, this.root);
-    this.running = runWithEventSlot(this.slot, () => this.supervise());
+    // AsyncLocalStorage turns on promise hooks for the whole process (Node 20): only tables read
+    // the current event, so an app without tables does without it
+    this.running =
+      this.host.usesEventSlot?.() === false
+        ? this.supervise()
+        : runWithEventSlot(this.slot, () => this.supervise());
   }
 
   /** Ends every stream of this actor once its queue is empty, and waits for the agent to return. */

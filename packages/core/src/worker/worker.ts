@@ -242,6 +242,10 @@ export class Worker implements ActorHost {
     this.fail(error);
   }
 
+  usesEventSlot(): boolean {
+    return this.context.tables.length > 0;
+  }
+
   isStopping(): boolean {
     return this.stopping !== undefined;
   }
