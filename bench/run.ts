@@ -35,6 +35,7 @@ import {
   SYSTEM_NOTES,
   SYSTEMS,
   type SystemName,
+  stromRevision,
 } from './lib/systems.js';
 import { rideMessage } from './scenarios/common.js';
 import { allScenarios } from './scenarios/index.js';
@@ -156,6 +157,7 @@ if (tsc.status !== 0) {
   process.exit(1);
 }
 buildSystemPrograms();
+const strom = stromRevision();
 
 // 2. Faust's venv
 const unavailable = new Map<SystemName, string>();
@@ -322,7 +324,7 @@ try {
 
 // 6. the report
 const date = new Date();
-const machine = describeMachine(kafkaStarted.version, faustVersions);
+const machine = describeMachine(kafkaStarted.version, strom, faustVersions);
 const stamp = date.toISOString().replace(/[:.]/g, '-');
 writeFileSync(
   join(resultsDir, `${stamp}.json`),

@@ -11,6 +11,8 @@ export interface Machine {
   node: string;
   kafkajs: string;
   kafka: string;
+  /** packages/core's last commit, and whether its sources had uncommitted changes. */
+  strom: string;
   python?: string;
   faust?: string;
   aiokafka?: string;
@@ -27,7 +29,11 @@ function osName(): string {
   return `${os.type()} ${os.release()}`;
 }
 
-export function describeMachine(kafkaVersion: string, faust?: Record<string, string>): Machine {
+export function describeMachine(
+  kafkaVersion: string,
+  strom: string,
+  faust?: Record<string, string>,
+): Machine {
   const require = createRequire(import.meta.url);
   const kafkajs = (require('kafkajs/package.json') as { version: string }).version;
   return {
@@ -38,6 +44,7 @@ export function describeMachine(kafkaVersion: string, faust?: Record<string, str
     node: process.version,
     kafkajs,
     kafka: `Apache Kafka ${kafkaVersion}`,
+    strom,
     python: faust?.python,
     faust: faust?.['faust-streaming'],
     aiokafka: faust?.aiokafka,

@@ -80,6 +80,7 @@ export function renderMarkdown(input: ReportInput): string {
     `| Memory | ${machine.memoryGb.toFixed(1)} GiB |`,
     `| OS | ${machine.os} |`,
     `| Node.js | ${machine.node} |`,
+    `| Strom | \`packages/core\` at ${machine.strom} |`,
     `| kafkajs | ${machine.kafkajs} |`,
     `| Python | ${machine.python ?? '–'} |`,
     `| faust-streaming / aiokafka | ${machine.faust ?? '–'} / ${machine.aiokafka ?? '–'} |`,

@@ -9,7 +9,17 @@
  * The TypeScript programs are transpiled (no type-check; `pnpm build` does that) into
  * bench/.build/ before a bench, so the measured process runs no TypeScript loader.
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -27,7 +37,7 @@ export const VENV_DIR = join(FAUST_DIR, '.venv');
 
 export const SYSTEM_DESCRIPTIONS: Record<SystemName, string> = {
   strom:
-    'Strom (`@strom/core` from `dist/`): an `async function*` agent over the input topic whose yields go to a sink topic; raw keys, JSON values without a schema.',
+    'Strom (`@strom/core` built, from a snapshot of `dist/` taken when the bench starts): an `async function*` agent over the input topic whose yields go to a sink topic; raw keys, JSON values without a schema.',
   kafkajs:
     'A hand-written kafkajs 2.2.4 program: `eachBatch` (4 partitions concurrently), one `producer.send` (acks -1) per fetched batch, offsets resolved after the acks and committed by kafkajs after each batch.',
   faust:
@@ -49,8 +59,17 @@ export const SYSTEM_NOTES: Partial<Record<SystemName, string>> = {
     '(requests of several MB): 27–33 k events/s against 35–49 k with the setting, in a trial with 200 000 rides.',
 };
 
-/** Transpiles bench/systems/**\/*.ts to bench/.build/systems/**\/*.js (ES2022, ESM). */
+/**
+ * Transpiles bench/systems/**\/*.ts to bench/.build/systems/**\/*.js (ES2022, ESM), and takes a
+ * snapshot of @strom/core's dist/ for them: other people's `pnpm build` during a long bench must
+ * not change (or half-write) the Strom that later runs load. The programs' `@strom/core` imports
+ * point at the snapshot, which resolves its own dependencies through core's node_modules.
+ */
 export function buildSystemPrograms(): void {
+  const snapshot = join(BUILD_DIR, 'strom-core');
+  rmSync(snapshot, { recursive: true, force: true });
+  cpSync(join(REPO_DIR, 'packages', 'core', 'dist'), join(snapshot, 'dist'), { recursive: true });
+  symlinkSync(join(REPO_DIR, 'packages', 'core', 'node_modules'), join(snapshot, 'node_modules'), 'dir');
   const sourceRoot = join(BENCH_DIR, 'systems');
   const walk = (dir: string): string[] =>
     readdirSync(dir).flatMap((name) => {
@@ -69,11 +88,21 @@ export function buildSystemPrograms(): void {
       },
     });
     const target = join(BUILD_DIR, 'systems', relative(sourceRoot, file).replace(/\.ts$/, '.js'));
+    const core = relative(dirname(target), join(snapshot, 'dist', 'index.js'));
     mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, outputText);
+    writeFileSync(target, outputText.replace(/(['"])@strom\/core\1/g, `'./${core}'`.replace('./../', '../')));
   }
   // the repo's package.json says "type": "module"; say it here too in case bench/ is copied alone
   writeFileSync(join(BUILD_DIR, 'package.json'), '{ "type": "module" }\n');
+}
+
+/** The commit of packages/core the bench runs, and whether it has uncommitted changes. */
+export function stromRevision(): string {
+  const git = (...args: string[]) =>
+    spawnSync('git', args, { cwd: REPO_DIR, encoding: 'utf8' }).stdout?.trim() ?? '';
+  const commit = git('log', '-1', '--format=%h', '--', 'packages/core');
+  const dirty = git('status', '--porcelain', '--', 'packages/core/src') !== '';
+  return `${commit || 'unknown'}${dirty ? ' + uncommitted changes' : ''}`;
 }
 
 export interface ProgramOptions {
