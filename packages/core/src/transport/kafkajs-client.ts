@@ -123,26 +123,34 @@ class KafkaJsAdmin implements AdminClient {
     return this.admin.listTopics();
   }
 
+  /**
+   * Creates the missing topics and returns their names. Several workers (or apps) may create the
+   * same topics at once, and a topic deleted a moment ago may fail its leader wait: any error is
+   * retried for up to 15 s, each time creating only what the broker still lacks.
+   */
   async createTopics(topics: TopicSpec[]): Promise<string[]> {
-    if (topics.length === 0) return [];
-    // a topic deleted a moment ago may make the leader wait fail once: trying again finds it created
-    return whileTopicsSettle(() => this.createMissing(topics));
-  }
-
-  private async createMissing(topics: TopicSpec[]): Promise<string[]> {
-    const existing = new Set(await this.admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t.topic));
-    if (missing.length === 0) return [];
-    await this.admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((t) => ({
-        topic: t.topic,
-        numPartitions: t.partitions,
-        replicationFactor: t.replicationFactor,
-        configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
-      })),
-    });
-    return missing.map((t) => t.topic);
+    const created: string[] = [];
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const existing = new Set(await this.admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t.topic));
+      if (missing.length === 0) return created;
+      try {
+        await this.admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((t) => ({
+            topic: t.topic,
+            numPartitions: t.partitions,
+            replicationFactor: t.replicationFactor,
+            configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+          })),
+        });
+        created.push(...missing.map((t) => t.topic));
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
   }
 
   async partitionCounts(topics: string[]): Promise<Map<string, number>> {
