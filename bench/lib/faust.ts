@@ -1,6 +1,7 @@
 /**
- * The Faust peer's Python environment: bench/faust/.venv with the pinned faust-streaming and
- * aiokafka of bench/faust/requirements.txt, created on first use (needs Python 3.11 and PyPI).
+ * The Faust peer's Python environment: bench/faust/.venv with the pinned faust-streaming, aiokafka
+ * and rocksdict (Faust's RocksDB store) of bench/faust/requirements.txt, created on first use
+ * (needs Python 3.11 and PyPI).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -39,20 +40,25 @@ function pinned(): Record<string, string> {
   return pins;
 }
 
+/** Prints the versions of the packages named in its arguments (null: not installed). */
 const PROBE = `
 import json, importlib.metadata as m, sys
 from faust.transport.drivers import aiokafka as driver
+def version(name):
+    try:
+        return m.version(name)
+    except m.PackageNotFoundError:
+        return None
 print(json.dumps({
+  **{name: version(name) for name in sys.argv[1:]},
   "python": "%d.%d.%d" % sys.version_info[:3],
-  "faust-streaming": m.version("faust-streaming"),
-  "aiokafka": m.version("aiokafka"),
   "mode-streaming": m.version("mode-streaming"),
   "versionedRequests": getattr(driver, "_AIOKAFKA_HAS_API_VERSION", None),
 }))
 `;
 
 function probe(python: string): Record<string, string | boolean | null> | undefined {
-  const { ok, out } = run(python, ['-c', PROBE], 60_000);
+  const { ok, out } = run(python, ['-c', PROBE, ...Object.keys(pinned())], 60_000);
   if (!ok) return undefined;
   try {
     return JSON.parse(out.split('\n').pop() ?? '') as Record<string, string | boolean | null>;
