@@ -115,7 +115,9 @@ export interface ProgramOptions {
 export function programFor(system: SystemName, options: ProgramOptions): ProgramSpec {
   const env = { ...options.env, BENCH_SCENARIO: options.scenario };
   if (system === 'faust') {
-    const faustArgs = ['-A', 'bench_app', 'worker', '-l', 'warn'];
+    // --without-web: the worker command turns Faust's web server on whatever web_enabled says (port 6066:
+    // a second Faust worker on the machine would fail to bind it)
+    const faustArgs = ['-A', 'bench_app', 'worker', '--without-web', '-l', 'warn'];
     const faust = join(VENV_DIR, 'bin', 'faust');
     return {
       // --profile: the whole worker under cProfile (written when the worker exits on SIGTERM)
