@@ -13,6 +13,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { Logger } from '../logging/logger.js';
+import { type BrokerAddress, probeEmptyBatches } from './empty-batch-probe.js';
 import type {
   AdminClient,
   Assignment,
@@ -73,7 +74,14 @@ export function createKafkaJsClient(connection: ConnectionOptions, log: Logger):
     admin: () => new KafkaJsAdmin(kafka.admin()),
     producer: (options) => new KafkaJsProducer(kafka, options),
     consumer: (options) => new KafkaJsConsumer(kafka, options),
-    changelogReader: (options) => new KafkaJsChangelogReader(kafka, options),
+    changelogReader: (options) =>
+      new KafkaJsChangelogReader(kafka, options, {
+        log,
+        // the probe speaks plaintext or TLS; it cannot authenticate (SASL)
+        probe: connection.sasl
+          ? undefined
+          : { tls: Boolean(connection.ssl), clientId: connection.clientId ?? 'strom' },
+      }),
   };
 }
 
@@ -426,12 +434,20 @@ interface ReadRequest {
   position: bigint;
   /** The apply call in progress, if any. */
   busy: Promise<void> | undefined;
+  /** Since when `position` has not moved (ms), and the position then: see `probeStalled`. */
+  stalledSince: number;
+  stalledAt: bigint;
+  probing: boolean;
   apply: (messages: readonly InboundMessage[]) => void | Promise<void>;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
 const NO_END = 2n ** 63n - 1n;
+/** A read whose position did not move for this long is checked for empty batches. */
+const READ_STALL_MS = 1000;
+/** The same for a follow, which is idle whenever nothing new is written. */
+const FOLLOW_STALL_MS = 10_000;
 
 /**
  * kafkajs has no group-less consumer: this one joins a group of its own (one member, so it is
@@ -444,8 +460,13 @@ class KafkaJsChangelogReader implements ChangelogReader {
   private readonly requests = new Map<string, ReadRequest>();
   private topics: string[] = [];
   private started: Promise<void> | undefined;
+  private admin: Admin | undefined;
 
-  constructor(kafka: Kafka, options: { groupId: string; maxBytesPerPartition: number }) {
+  constructor(
+    private readonly kafka: Kafka,
+    options: { groupId: string; maxBytesPerPartition: number },
+    private readonly extra: { log: Logger; probe: { tls: boolean; clientId: string } | undefined },
+  ) {
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       maxBytesPerPartition: options.maxBytesPerPartition,
@@ -476,6 +497,10 @@ class KafkaJsChangelogReader implements ChangelogReader {
     consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
       const { topic, partition, lastOffset } = event.payload;
       this.progress(topic, partition, BigInt(lastOffset) + 1n);
+    });
+    // after every fetch round: a read that stopped moving may sit on an emptied batch
+    consumer.on(consumer.events.FETCH, () => {
+      for (const [key, request] of this.requests) this.checkStalled(key, request);
     });
     await consumer.connect();
     await consumer.subscribe({ topics: this.topics, fromBeginning: true });
@@ -547,7 +572,17 @@ class KafkaJsChangelogReader implements ChangelogReader {
     if (this.requests.has(key)) throw new Error(`${key} is already being read`);
     let request!: ReadRequest;
     const done = new Promise<void>((resolve, reject) => {
-      request = { until: BigInt(until), position: BigInt(from), busy: undefined, apply, resolve, reject };
+      request = {
+        until: BigInt(until),
+        position: BigInt(from),
+        busy: undefined,
+        stalledSince: Date.now(),
+        stalledAt: BigInt(from),
+        probing: false,
+        apply,
+        resolve,
+        reject,
+      };
     });
     this.requests.set(key, request);
     await this.started;
@@ -561,6 +596,58 @@ class KafkaJsChangelogReader implements ChangelogReader {
     if (!request) return;
     if (position > request.position) request.position = position;
     if (request.position >= request.until) this.finish(topic, partition);
+  }
+
+  private checkStalled(key: string, request: ReadRequest): void {
+    const now = Date.now();
+    if (request.position !== request.stalledAt || request.busy) {
+      request.stalledAt = request.position;
+      request.stalledSince = now;
+      return;
+    }
+    const limit = request.until === NO_END ? FOLLOW_STALL_MS : READ_STALL_MS;
+    if (request.probing || now - request.stalledSince < limit || !this.extra.probe) return;
+    request.probing = true;
+    void this.probeStalled(key, request).finally(() => {
+      request.probing = false;
+      request.stalledSince = Date.now();
+    });
+  }
+
+  /**
+   * kafkajs cannot fetch past a batch that compaction emptied (see empty-batch-probe.ts): ask the
+   * broker directly, and seek past the empty batches if that is what holds the read up.
+   */
+  private async probeStalled(key: string, request: ReadRequest): Promise<void> {
+    const separator = key.lastIndexOf(':');
+    const topic = key.slice(0, separator);
+    const partition = Number(key.slice(separator + 1));
+    const at = request.position;
+    try {
+      const leader = await this.leaderOf(topic, partition);
+      const next = await probeEmptyBatches(leader, this.extra.probe!, topic, partition, at);
+      if (next === undefined || this.requests.get(key) !== request || request.position !== at) return;
+      this.extra.log.info(
+        { topic, partition, from: String(at), to: String(next) },
+        'changelog read skips a batch emptied by compaction (kafkajs cannot fetch past it)',
+      );
+      this.consumer.seek({ topic, partition, offset: String(next) });
+      this.progress(topic, partition, next);
+    } catch (error) {
+      this.extra.log.debug({ topic, partition, err: error }, 'empty-batch probe failed; will retry');
+    }
+  }
+
+  private async leaderOf(topic: string, partition: number): Promise<BrokerAddress> {
+    if (!this.admin) {
+      this.admin = this.kafka.admin();
+      await this.admin.connect();
+    }
+    const [metadata] = (await this.admin.fetchTopicMetadata({ topics: [topic] })).topics;
+    const leader = metadata?.partitions.find((p) => p.partitionId === partition)?.leader;
+    const broker = (await this.admin.describeCluster()).brokers.find((b) => b.nodeId === leader);
+    if (!broker) throw new Error(`no leader known for ${topic}[${partition}]`);
+    return { host: broker.host, port: broker.port };
   }
 
   private finish(topic: string, partition: number, error?: unknown): void {
@@ -577,5 +664,6 @@ class KafkaJsChangelogReader implements ChangelogReader {
     for (const request of this.requests.values()) request.reject(new Error('changelog reader stopped'));
     this.requests.clear();
     if (this.started) await this.consumer.disconnect().catch(() => undefined);
+    await this.admin?.disconnect().catch(() => undefined);
   }
 }
