@@ -124,6 +124,7 @@ export function renderMarkdown(input: ReportInput): string {
       );
     }
     push('');
+    push(...(scenario.reportExtra?.(results, input.systems) ?? []));
     const strom = summaries.find((s) => s.system === 'strom');
     if (strom && kafkajs && faust) {
       const vsKafkajs = strom.medianEps / kafkajs.medianEps;

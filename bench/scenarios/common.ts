@@ -2,12 +2,67 @@
  * Steps every scenario's run shares: waiting for a system to finish the input, the latency
  * probe, and turning a measurement into a {@link RunResult}.
  */
+import { join } from 'node:path';
 import type { Producer } from 'kafkajs';
 import type { TaxiRide } from '../../examples/taxi/rides.js';
 import { rideKey, syntheticRides } from '../../examples/taxi/synthetic.js';
-import { type BenchAdmin, PARTITIONS, sleep } from '../lib/broker.js';
-import type { SystemProcess } from '../lib/processes.js';
+import { type BenchAdmin, PARTITIONS, sleep, type TopicReader, type TopicSpec } from '../lib/broker.js';
+import { type CpuSnapshot, coresBetween } from '../lib/cpu.js';
+import { SystemProcess } from '../lib/processes.js';
+import { percentile } from '../lib/stats.js';
 import type { RunContext, RunResult } from './types.js';
+
+export interface SystemRun {
+  /** The run's consumer group (and app id): every topic starting with it is deleted afterwards. */
+  group: string;
+  /** The topics the harness creates for the run (output and probe among them). */
+  topics: TopicSpec[];
+  probe: string;
+  output: string;
+  /** More environment for the program. */
+  env?: Record<string, string>;
+}
+
+/**
+ * One run of a system: creates the run's topics, starts the system's program, `measure`s it,
+ * then stops it and deletes its topics and groups (the reader's too, if `measure` started one).
+ */
+export async function withSystem(
+  context: RunContext,
+  scenario: string,
+  run: SystemRun,
+  measure: (proc: SystemProcess, keepReader: (reader: TopicReader) => void) => Promise<RunResult>,
+): Promise<RunResult> {
+  const { admin } = context;
+  admin.pending.add(run.group);
+  await admin.createTopics(run.topics);
+  const program = context.program({
+    env: {
+      BENCH_BROKER: context.brokers[0]!,
+      BENCH_GROUP: run.group,
+      BENCH_INPUT: context.input,
+      BENCH_PROBE: run.probe,
+      BENCH_OUTPUT: run.output,
+      ...run.env,
+    },
+  });
+  const logFile = join(context.settings.logDir, `${scenario}-${context.system}-run${context.run}.log`);
+  const proc = new SystemProcess(program, logFile, context.brokerPid);
+  let reader: TopicReader | undefined;
+  try {
+    return await measure(proc, (r) => {
+      reader = r;
+    });
+  } finally {
+    await reader?.stop();
+    await proc.stop();
+    await admin.deleteTopics(
+      run.topics.map((t) => t.name),
+      [run.group],
+    );
+    await admin.deleteGroups([run.group, ...(reader ? [reader.groupId] : [])]);
+  }
+}
 
 /** Rides of the latency probe: a different seed than the input, the same for every run. */
 export function probeRides(context: RunContext): TaxiRide[] {
@@ -22,6 +77,45 @@ export function rideMessage(ride: TaxiRide, index: number) {
     value: Buffer.from(JSON.stringify(ride)),
     partition: index % PARTITIONS,
   };
+}
+
+/** The end of a run's timed part: when the output was complete, and what the system reported. */
+export interface Drained {
+  /** First input record consumed (the system's report), ms since the epoch. */
+  first: number;
+  /** When the harness saw the output complete, ms since the epoch. */
+  observedEnd: number;
+  /** CPU counters then. */
+  atEnd: CpuSnapshot;
+  /** The output's end offsets, 1 s later: exactly `expected` records. */
+  ends: Map<number, number>;
+}
+
+/**
+ * The timed part of a run: waits until `topic` holds `expected` records, then 1 s more, after
+ * which it must still hold exactly that many (a duplicate would show up). A failed run's
+ * result instead when it does not.
+ */
+export async function drain(
+  context: RunContext,
+  scenario: string,
+  proc: SystemProcess,
+  topic: string,
+  expected: number,
+): Promise<Drained | RunResult> {
+  const { admin, settings } = context;
+  const fail = (problem: string, outputs = 0) =>
+    failed(context, scenario, problem, proc.peakRssMb(), outputs);
+  const waited = await waitForOutputs(admin, topic, expected, proc, Date.now() + settings.timeoutMs);
+  if (!waited.done) return fail(waited.problem, waited.total);
+  const atEnd = proc.cpuSnapshot();
+  const first = proc.reported('first');
+  if (first === undefined) return fail('the system never reported its first consumed record');
+  await sleep(1000);
+  const ends = await admin.endOffsets(topic);
+  if (ends.total !== expected)
+    return fail(`${ends.total} records in ${topic}, expected ${expected}`, ends.total);
+  return { first, observedEnd: waited.observedEnd, atEnd, ends: ends.partitions };
 }
 
 export type WaitOutcome =
@@ -114,5 +208,61 @@ export function failed(
     outputs,
     ok: false,
     problem,
+  };
+}
+
+/** Cores the system, the broker and everything else used during the timed part. */
+export function cpuDetail(start: CpuSnapshot | undefined, end: CpuSnapshot): Record<string, number> {
+  const use = start === undefined ? undefined : coresBetween(start, end);
+  return use === undefined ? {} : { cores: use.system, brokerCores: use.broker, otherCores: use.other };
+}
+
+export interface Measurement {
+  /** The system's first consumed record and the last output's append time, ms since the epoch. */
+  first: number;
+  lastAppend: number;
+  /** When the harness saw the last output (end offsets polled), ms since the epoch. */
+  observedEnd: number;
+  /** CPU counters at the end of the timed part. */
+  atEnd: CpuSnapshot;
+  /** Output records checked against the expectation. */
+  outputs: number;
+  /** Latencies of the probe records, ms. */
+  latencies: readonly number[];
+  /** More to print in the per-run table. */
+  detail?: Record<string, number | string>;
+}
+
+/** A counted run: events/s from the timed part, latency percentiles, RSS and CPU use. */
+export function measuredResult(
+  context: RunContext,
+  scenario: string,
+  proc: SystemProcess,
+  m: Measurement,
+): RunResult {
+  const { events } = context.settings;
+  const seconds = (m.lastAppend - m.first) / 1000;
+  return {
+    scenario,
+    system: context.system,
+    run: context.run,
+    events,
+    seconds,
+    eventsPerSec: events / seconds,
+    p50Ms: percentile(m.latencies, 50),
+    p99Ms: percentile(m.latencies, 99),
+    rssMb: proc.peakRssMb() ?? Number.NaN,
+    outputs: m.outputs,
+    ok: true,
+    detail: {
+      // the end as the harness saw it (end offsets polled every 50 ms), for comparison
+      observedSeconds: Number(((m.observedEnd - m.first) / 1000).toFixed(3)),
+      // process start -> first record consumed (connect, join the group, first fetch): not timed
+      startupSeconds: Number(((m.first - proc.startedAt) / 1000).toFixed(3)),
+      probeSamples: m.latencies.length,
+      ...m.detail,
+      // CPU the system used from its first record to the end, in cores (1 = one core busy)
+      ...cpuDetail(proc.atFirst, m.atEnd),
+    },
   };
 }

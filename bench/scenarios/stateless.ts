@@ -8,7 +8,6 @@
  * compared with the expectation (count and an order-independent digest of the rides, keys
  * checked), then the latency probe runs.
  */
-import { join } from 'node:path';
 import type { TaxiRide } from '../../examples/taxi/rides.js';
 import {
   connectProducer,
@@ -17,20 +16,12 @@ import {
   TopicReader,
   uniqueName,
 } from '../lib/broker.js';
-import { type CpuSnapshot, coresBetween } from '../lib/cpu.js';
 import { canonicalRide, Digest } from '../lib/digest.js';
-import { SystemProcess } from '../lib/processes.js';
-import { percentile } from '../lib/stats.js';
-import { failed, probeRides, sendAtRate, waitForOutputs } from './common.js';
+import type { SystemProcess } from '../lib/processes.js';
+import { drain, failed, measuredResult, probeRides, sendAtRate, withSystem } from './common.js';
 import type { ImplementedScenario, RunContext, RunResult } from './types.js';
 
 const NAME = 'stateless';
-
-/** Cores the system, the broker and everything else used during the timed part. */
-function cpuDetail(start: CpuSnapshot | undefined, end: CpuSnapshot): Record<string, number> {
-  const use = start === undefined ? undefined : coresBetween(start, end);
-  return use === undefined ? {} : { cores: use.system, brokerCores: use.broker, otherCores: use.other };
-}
 
 function outputTopicConfig(): Record<string, string> {
   return JSON.parse(process.env.BENCH_OUTPUT_TOPIC_CONFIG ?? '{}') as Record<string, string>;
@@ -64,40 +55,18 @@ export class StatelessScenario implements ImplementedScenario {
   }
 
   async runOnce(context: RunContext): Promise<RunResult> {
-    const { admin, settings } = context;
     const group = uniqueName(`strom-bench-${NAME}-${context.system}`);
     const output = `${group}-out`;
     const probe = `${group}-probe`;
-    admin.pending.add(group);
-    await admin.createTopics([
+    const topics = [
       // experiments: BENCH_OUTPUT_TOPIC_CONFIG='{"max.message.bytes":"16777216"}'
       { name: output, config: { ...LOG_APPEND_TIME, ...outputTopicConfig() } },
       { name: probe, config: LOG_APPEND_TIME },
-    ]);
-    const program = context.program({
-      env: {
-        BENCH_BROKER: context.brokers[0]!,
-        BENCH_GROUP: group,
-        BENCH_INPUT: context.input,
-        BENCH_PROBE: probe,
-        BENCH_OUTPUT: output,
-        BENCH_THRESHOLD: String(this.threshold),
-      },
-    });
-    const logFile = join(settings.logDir, `${NAME}-${context.system}-run${context.run}.log`);
-    const proc = new SystemProcess(program, logFile, context.brokerPid);
-    let reader: TopicReader | undefined;
-    try {
-      const measured = await this.measure(context, proc, output, probe, (r) => {
-        reader = r;
-      });
-      return measured;
-    } finally {
-      await reader?.stop();
-      await proc.stop();
-      await admin.deleteTopics([output, probe], [group]);
-      await admin.deleteGroups([group, ...(reader ? [reader.groupId] : [])]);
-    }
+    ];
+    const env = { BENCH_THRESHOLD: String(this.threshold) };
+    return withSystem(context, NAME, { group, topics, probe, output, env }, (proc, keepReader) =>
+      this.measure(context, proc, output, probe, keepReader),
+    );
   }
 
   private async measure(
@@ -111,18 +80,11 @@ export class StatelessScenario implements ImplementedScenario {
     const expected = this.expected.count;
     const fail = (problem: string, outputs = 0) => failed(context, NAME, problem, proc.peakRssMb(), outputs);
 
-    // 1. the timed part: until the output holds as many records as expected
-    const waited = await waitForOutputs(admin, output, expected, proc, Date.now() + settings.timeoutMs);
-    if (!waited.done) return fail(waited.problem, waited.total);
-    const atEnd = proc.cpuSnapshot();
-    const first = proc.reported('first');
-    if (first === undefined) return fail('the system never reported its first consumed record');
-
-    // 2. nothing more may come (a duplicate would show up here)
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const ends = await admin.endOffsets(output);
-    if (ends.total !== expected)
-      return fail(`${ends.total} output records, expected ${expected}`, ends.total);
+    // 1. the timed part: until the output holds as many records as expected; nothing more may
+    // come (a duplicate would show up)
+    const drained = await drain(context, NAME, proc, output, expected);
+    if (!('ends' in drained)) return drained;
+    const { first, ends } = drained;
 
     // 3. read everything back: the same rides, the same keys; the last append time ends the timing
     const got = new Digest();
@@ -140,7 +102,7 @@ export class StatelessScenario implements ImplementedScenario {
         value = undefined;
       }
       const canonical = canonicalRide(value);
-      const fromInput = r.offset < (ends.partitions.get(r.partition) ?? 0);
+      const fromInput = r.offset < (ends.get(r.partition) ?? 0);
       if (canonical === undefined) {
         notRides += 1;
         return;
@@ -168,9 +130,7 @@ export class StatelessScenario implements ImplementedScenario {
       return fail(`last output appended at ${lastAppend}, before the first input (${first})`);
 
     // 4. latency probe: rides at a steady rate into the probe topic, input append -> output append
-    let p50Ms = Number.NaN;
-    let p99Ms = Number.NaN;
-    let probeSamples = 0;
+    const latencies: number[] = [];
     const probeSet = settings.probeRate > 0 ? probeRides(context) : [];
     if (probeSet.length > 0) {
       const probeAppends = new Map<string, number[]>();
@@ -195,7 +155,6 @@ export class StatelessScenario implements ImplementedScenario {
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
       const after = await admin.endOffsets(output);
-      const latencies: number[] = [];
       let unmatched = 0;
       for (const { canonical, appendedAt } of probeOutputs) {
         const sentAt = probeAppends.get(canonical)?.shift();
@@ -208,32 +167,15 @@ export class StatelessScenario implements ImplementedScenario {
           expected,
         );
       }
-      p50Ms = percentile(latencies, 50);
-      p99Ms = percentile(latencies, 99);
-      probeSamples = latencies.length;
     }
 
-    return {
-      scenario: NAME,
-      system: context.system,
-      run: context.run,
-      events: settings.events,
-      seconds,
-      eventsPerSec: settings.events / seconds,
-      p50Ms,
-      p99Ms,
-      rssMb: proc.peakRssMb() ?? Number.NaN,
+    return measuredResult(context, NAME, proc, {
+      first,
+      lastAppend,
+      observedEnd: drained.observedEnd,
+      atEnd: drained.atEnd,
       outputs: expected,
-      ok: true,
-      detail: {
-        // the end as the harness saw it (end offsets polled every 50 ms), for comparison
-        observedSeconds: Number(((waited.observedEnd - first) / 1000).toFixed(3)),
-        // process start -> first record consumed (connect, join the group, first fetch): not timed
-        startupSeconds: Number(((first - proc.startedAt) / 1000).toFixed(3)),
-        probeSamples,
-        // CPU the system used from its first record to the end, in cores (1 = one core busy)
-        ...cpuDetail(proc.atFirst, atEnd),
-      },
-    };
+      latencies,
+    });
   }
 }

@@ -80,6 +80,8 @@ export interface ImplementedScenario {
   /** Facts about the input for the report (e.g. the filter's selectivity). */
   inputFacts(): Record<string, string | number>;
   runOnce(context: RunContext): Promise<RunResult>;
+  /** More Markdown for docs/benchmarks.md after the scenario's table (e.g. recovery's restarts). */
+  reportExtra?(results: readonly RunResult[], systems: readonly SystemName[]): string[];
 }
 
 export interface PendingScenario {

@@ -3,7 +3,8 @@
  * gets from the harness and tells it back.
  *
  * In: environment variables (BENCH_BROKER, BENCH_GROUP, BENCH_INPUT, BENCH_PROBE, BENCH_OUTPUT,
- * BENCH_THRESHOLD, ...); every topic exists before the program starts.
+ * BENCH_THRESHOLD, BENCH_REPARTITION, BENCH_GRACE_MS, ...); every topic exists before the program
+ * starts, the repartition and changelog topics of the stateful and windowed scenarios too.
  * Out: lines `@@bench {json}` on stdout: `{"first": ms}` when the first input record reaches the
  * program's processing code (wall clock, ms since the epoch), `{"ready": ms}` once it consumes.
  * The harness stops the program with SIGTERM.
@@ -16,9 +17,14 @@ export interface SystemConfig {
   input: string;
   /** Read like the input; the harness feeds it after the timed part to measure latency. */
   probe: string;
+  /** Stateless: the output topic; stateful and windowed: the table's changelog topic. */
   output: string;
   /** Stateless scenario: keep rides with total_amount >= threshold. */
   threshold: number;
+  /** Stateful and windowed: the repartition topic (`<group>-<name>-repartition`); else ''. */
+  repartition: string;
+  /** Windowed: how far behind stream time a ride may be and still count, ms. */
+  graceMs: number;
 }
 
 function env(name: string): string {
@@ -35,6 +41,8 @@ export function systemConfig(): SystemConfig {
     probe: env('BENCH_PROBE'),
     output: env('BENCH_OUTPUT'),
     threshold: Number(process.env.BENCH_THRESHOLD ?? '10'),
+    repartition: process.env.BENCH_REPARTITION ?? '',
+    graceMs: Number(process.env.BENCH_GRACE_MS ?? '0'),
   };
 }
 

@@ -5,30 +5,15 @@
  * batch with the keys unchanged, then resolve the batch's offset: kafkajs commits it after the
  * batch (at-least-once, commit after the produce acks).
  */
-import { Kafka, logLevel, type Message, Partitioners } from 'kafkajs';
+import type { Message } from 'kafkajs';
 import { firstConsumed, type Ride, report, systemConfig } from '../protocol.js';
+import { connectClients } from './clients.js';
 
 const config = systemConfig();
-const kafka = new Kafka({ clientId: config.group, brokers: [config.broker], logLevel: logLevel.ERROR });
-const consumer = kafka.consumer({
-  groupId: config.group,
-  // the same fetch settings as Strom's defaults
-  maxWaitTimeInMs: 500,
-  maxBytesPerPartition: 1_048_576,
-  sessionTimeout: 10_000,
-  heartbeatInterval: 3000,
-  allowAutoTopicCreation: false,
-});
-const producer = kafka.producer({
-  createPartitioner: Partitioners.DefaultPartitioner,
-  allowAutoTopicCreation: false,
-  idempotent: false,
-});
+const { consumer, producer } = await connectClients(config);
 const first = firstConsumed();
 const { threshold, output } = config;
 
-await producer.connect();
-await consumer.connect();
 await consumer.subscribe({ topics: [config.input, config.probe], fromBeginning: true });
 await consumer.run({
   partitionsConsumedConcurrently: 4,
@@ -49,14 +34,3 @@ await consumer.run({
   },
 });
 report({ ready: Date.now() });
-
-let stopping = false;
-const stop = async () => {
-  if (stopping) process.exit(130);
-  stopping = true;
-  await consumer.disconnect();
-  await producer.disconnect();
-  process.exit(0);
-};
-process.on('SIGTERM', () => void stop());
-process.on('SIGINT', () => void stop());

@@ -5,11 +5,15 @@
  * batch once every record it caused is acknowledged).
  *
  * Keys pass through as bytes (raw codec) and values are not validated (no zod schema), so the
- * work is the same as the kafkajs program's and Faust's; `BENCH_VALIDATE=1` adds the zod schemas
- * of the taxi example (the `strom-zod` system).
+ * work is the same as the kafkajs program's and Faust's; `BENCH_VALIDATE=1` adds the zod schema
+ * of the taxi example (the `strom-zod` system). The schema is written out here, not imported from
+ * examples/taxi/rides.ts: the bench runs bench/systems/ transpiled into bench/.build/ against a
+ * snapshot of @strom/core's dist/, and rides.ts is outside it and imports csv-parse, which only
+ * examples/taxi resolves.
  */
-import { App, type AppOptions, stopOnSignals, type Topic, z } from '@strom/core';
-import { firstConsumed, type Ride, report, systemConfig } from '../protocol.js';
+import { type Topic, z } from '@strom/core';
+import { firstConsumed, type Ride, systemConfig } from '../protocol.js';
+import { benchApp, rideTopics, runWorker } from './app.js';
 
 const config = systemConfig();
 const validate = process.env.BENCH_VALIDATE === '1';
@@ -26,31 +30,13 @@ const RideSchema = z.object({
   tpep_dropoff_datetime: z.string(),
 });
 
-const app = new App({
-  id: config.group,
-  broker: config.broker,
-  keyCodec: 'raw',
-  topicPartitions: 4,
-  logLevel: 'warn',
-  // Strom's default (producerMaxInflightRecords 200 000) crashes this pipeline: while one produce
-  // request is in flight the next one grows without bound, and kafkajs puts all records of a
-  // partition in one record batch; the keys send every ride to 2 partitions, so the batch soon
-  // exceeds the broker's message.max.bytes (1 MiB): MESSAGE_TOO_LARGE, the worker stops.
-  // 3 000 unacknowledged records (~0.9 MB) keep every request under that. See docs/benchmarks.md.
-  producerMaxInflightRecords: 3000,
-  // experiments: BENCH_STROM_OPTIONS='{"partitionsConsumedConcurrently":2}' pnpm bench ...
-  ...(JSON.parse(process.env.BENCH_STROM_OPTIONS ?? '{}') as Partial<AppOptions>),
-});
-
-const options = validate ? { value: RideSchema } : {};
-const rides: Topic<Ride, Buffer> = app.topic<Ride, Buffer>(config.input, options);
-const probe: Topic<Ride, Buffer> = app.topic<Ride, Buffer>(config.probe, options);
+const app = benchApp(config);
 const output: Topic<Ride, Buffer> = app.topic<Ride, Buffer>(config.output);
 const first = firstConsumed();
 const threshold = config.threshold;
 
 app.agent(
-  [rides, probe],
+  rideTopics(app, config, validate ? { value: RideSchema } : {}),
   async function* stateless(stream) {
     for await (const ride of stream) {
       first();
@@ -60,8 +46,4 @@ app.agent(
   { sink: [output] },
 );
 
-const worker = app.createWorker();
-stopOnSignals(worker);
-await worker.start();
-report({ ready: Date.now() });
-process.exitCode = await worker.finished;
+await runWorker(app);

@@ -1,0 +1,253 @@
+/**
+ * What the stateful and windowed scenarios share: every system re-keys the rides through a
+ * repartition topic and counts them per table key in a table whose every update is one record
+ * on a compacted changelog topic. The harness creates both topics for every system alike
+ * (`<group>-<name>-repartition` and `<group>-<table>-changelog`, the names Strom and Faust derive,
+ * 4 partitions; the changelog with LogAppendTime), so the changelog's append times end the timing.
+ *
+ * A run: the system drains the input; the timed part ends when the changelog's end offsets sum to
+ * the number of input rides (one update each). Then, 1 s later, the changelog must still hold
+ * exactly that many records and the repartition topic exactly one record per ride (duplicates
+ * would show). Every changelog record is read back: each key's counts must go 1, 2, 3, ... in
+ * offset order (each ride counted once, in order) and end at the count the harness computed from
+ * the input, for every key. The last append time ends the timing. Then the latency probe: rides
+ * at a steady rate into the probe topic, each one more changelog record of its table key; per
+ * key, the k-th probe ride sent is paired with the k-th new changelog record.
+ */
+import type { TaxiRide } from '../../examples/taxi/rides.js';
+import {
+  connectProducer,
+  LOG_APPEND_TIME,
+  type OutputRecord,
+  TopicReader,
+  uniqueName,
+} from '../lib/broker.js';
+import type { SystemProcess } from '../lib/processes.js';
+import { drain, failed, measuredResult, probeRides, sendAtRate, withSystem } from './common.js';
+import type { ImplementedScenario, RunContext, RunResult } from './types.js';
+
+/** One changelog record as the harness reads it: its table key (canonical text) and count. */
+interface Update {
+  key: string;
+  count: number;
+  appendedAt: number;
+}
+
+export abstract class TableCountScenario implements ImplementedScenario {
+  abstract readonly name: string;
+  readonly implemented = true;
+  abstract readonly title: string;
+  abstract readonly work: string;
+  /** `groupBy`'s name: the repartition topic is `<group>-<name>-repartition`. */
+  protected abstract readonly repartitionName: string;
+  /** The table: its changelog is `<group>-<table>-changelog`. */
+  protected abstract readonly tableName: string;
+  /** The changelog's cleanup policy, as Strom and Faust would create it. */
+  protected abstract readonly cleanupPolicy: string;
+  /** The expected final count of every table key. */
+  protected readonly expected = new Map<string, number>();
+  protected inputs = 0;
+
+  /** The table key a ride counts in, as canonical text (the same for every system). */
+  protected abstract tableKey(ride: TaxiRide): string;
+  /** A changelog record key of any system, as canonical text; undefined if it is no table key. */
+  protected abstract decodeKey(key: string): string | undefined;
+  /** Environment of the programs beyond the topics (e.g. the grace). */
+  protected programEnv(): Record<string, string> {
+    return {};
+  }
+
+  observe(ride: TaxiRide): void {
+    this.inputs += 1;
+    const key = this.tableKey(ride);
+    this.expected.set(key, (this.expected.get(key) ?? 0) + 1);
+  }
+
+  inputFacts(): Record<string, string | number> {
+    return { 'table keys': this.expected.size, 'expected changelog records': this.inputs };
+  }
+
+  async runOnce(context: RunContext): Promise<RunResult> {
+    const group = uniqueName(`strom-bench-${this.name}-${context.system}`);
+    const repartition = `${group}-${this.repartitionName}-repartition`;
+    const changelog = `${group}-${this.tableName}-changelog`;
+    const probe = `${group}-probe`;
+    const topics = [
+      { name: repartition },
+      { name: changelog, config: { 'cleanup.policy': this.cleanupPolicy, ...LOG_APPEND_TIME } },
+      { name: probe, config: LOG_APPEND_TIME },
+    ];
+    const env = { BENCH_REPARTITION: repartition, ...this.programEnv() };
+    return withSystem(
+      context,
+      this.name,
+      { group, topics, probe, output: changelog, env },
+      (proc, keepReader) => this.measure(context, proc, { changelog, repartition, probe }, keepReader),
+    );
+  }
+
+  private async measure(
+    context: RunContext,
+    proc: SystemProcess,
+    topics: { changelog: string; repartition: string; probe: string },
+    keepReader: (reader: TopicReader) => void,
+  ): Promise<RunResult> {
+    const { changelog } = topics;
+    const expected = this.inputs;
+    const fail = (problem: string, outputs = 0) =>
+      failed(context, this.name, problem, proc.peakRssMb(), outputs);
+
+    // 1. the timed part: until the changelog holds one update per ride, and 1 s later still
+    // exactly that many (a ride counted twice would show up), and the repartition topic too
+    const drained = await drain(context, this.name, proc, changelog, expected);
+    if (!('ends' in drained)) return drained;
+    const { first, ends } = drained;
+    const repartitioned = (await context.admin.endOffsets(topics.repartition)).total;
+    if (repartitioned !== expected)
+      return fail(`${repartitioned} records in the repartition topic, expected ${expected}`, expected);
+
+    // 3. read the changelog back: per key 1, 2, 3, ... up to the expected count
+    const counts = new Map<string, number>();
+    const probeUpdates: Update[] = [];
+    const errors = { notKeys: 0, notCounts: 0, outOfSequence: 0, example: '' };
+    let lastAppend = 0;
+    const onRecord = (r: OutputRecord) => {
+      const update = this.decodeUpdate(r);
+      if (typeof update === 'string') {
+        errors[update] += 1;
+        errors.example ||= `${r.key?.toString('utf8')} = ${r.value?.toString('utf8')}`;
+        return;
+      }
+      if (r.offset >= (ends.get(r.partition) ?? 0)) {
+        probeUpdates.push(update);
+        return;
+      }
+      if (update.count !== (counts.get(update.key) ?? 0) + 1) {
+        errors.outOfSequence += 1;
+        errors.example ||= `key ${update.key}: ${update.count} after ${counts.get(update.key) ?? 'nothing'}`;
+      }
+      counts.set(update.key, update.count);
+      if (update.appendedAt > lastAppend) lastAppend = update.appendedAt;
+    };
+    const reader = await TopicReader.start(context.kafka, changelog, onRecord);
+    keepReader(reader);
+    if (!(await reader.waitFor(expected, 300_000)))
+      return fail('could not read the changelog back', reader.count);
+    if (errors.notKeys + errors.notCounts + errors.outOfSequence > 0) {
+      return fail(
+        `changelog: ${errors.notKeys} records with a key that is no table key, ${errors.notCounts} values that are no count, ` +
+          `${errors.outOfSequence} counts out of sequence (e.g. ${errors.example})`,
+        expected,
+      );
+    }
+    const wrong = this.compareCounts(counts);
+    if (wrong) return fail(wrong, expected);
+    if (!(lastAppend > first))
+      return fail(`last changelog record appended at ${lastAppend}, before the first input (${first})`);
+
+    // 4. latency probe: per table key, probe rides (input append) paired in order with updates
+    const latencies = await this.probe(context, topics, reader, expected, probeUpdates);
+    if (typeof latencies === 'string') return fail(latencies, expected);
+
+    return measuredResult(context, this.name, proc, {
+      first,
+      lastAppend,
+      observedEnd: drained.observedEnd,
+      atEnd: drained.atEnd,
+      outputs: expected,
+      latencies,
+      detail: { tableKeys: counts.size },
+    });
+  }
+
+  /** A changelog record as an update, or which check it fails. */
+  private decodeUpdate(r: OutputRecord): Update | 'notKeys' | 'notCounts' {
+    const key = r.key === null ? undefined : this.decodeKey(r.key.toString('utf8'));
+    if (key === undefined) return 'notKeys';
+    let count: unknown;
+    try {
+      count = r.value === null ? null : JSON.parse(r.value.toString('utf8'));
+    } catch {
+      count = undefined;
+    }
+    if (typeof count !== 'number' || !Number.isInteger(count)) return 'notCounts';
+    return { key, count, appendedAt: r.timestamp };
+  }
+
+  /** Why the final counts differ from the expected ones, or undefined when they are equal. */
+  private compareCounts(counts: ReadonlyMap<string, number>): string | undefined {
+    let differ = 0;
+    let example = '';
+    for (const [key, count] of this.expected) {
+      const got = counts.get(key);
+      if (got === count) continue;
+      differ += 1;
+      example ||= `${key}: ${got ?? 'missing'} instead of ${count}`;
+    }
+    const extra = [...counts.keys()].filter((key) => !this.expected.has(key));
+    if (differ === 0 && extra.length === 0) return undefined;
+    return (
+      `final counts: ${differ} of ${this.expected.size} keys differ from the expectation` +
+      (example ? ` (e.g. ${example})` : '') +
+      (extra.length > 0 ? `, ${extra.length} unexpected keys (e.g. ${extra[0]})` : '')
+    );
+  }
+
+  /** Latencies of the probe rides, ms (none without a probe), or why the probe failed. */
+  private async probe(
+    context: RunContext,
+    topics: { changelog: string; probe: string },
+    reader: TopicReader,
+    expected: number,
+    updates: readonly Update[],
+  ): Promise<number[] | string> {
+    const rides = context.settings.probeRate > 0 ? probeRides(context) : [];
+    if (rides.length === 0) return [];
+    const sent = new Map<string, number[]>();
+    const producer = await connectProducer(context.kafka);
+    try {
+      await sendAtRate(producer, topics.probe, rides, context.settings.probeRate, (ride, appendedAt) => {
+        const key = this.tableKey(ride);
+        const list = sent.get(key);
+        if (list) list.push(appendedAt);
+        else sent.set(key, [appendedAt]);
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    if (!(await reader.waitFor(expected + rides.length, 60_000)))
+      return `latency probe: ${reader.count - expected} of ${rides.length} probe updates arrived`;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const after = (await context.admin.endOffsets(topics.changelog)).total;
+    if (after !== expected + rides.length)
+      return `latency probe: ${after - expected} changelog records for ${rides.length} probe rides`;
+    return pairInOrder(sent, updates, rides.length);
+  }
+}
+
+/**
+ * Latencies of probe rides: per table key, the k-th ride sent (by input append time) against
+ * the k-th update (by changelog append time). Fails unless every ride has exactly one update.
+ */
+function pairInOrder(
+  sent: ReadonlyMap<string, number[]>,
+  updates: readonly Update[],
+  rides: number,
+): number[] | string {
+  if (updates.length !== rides) return `latency probe: ${updates.length} updates for ${rides} probe rides`;
+  const received = new Map<string, number[]>();
+  for (const u of updates) {
+    const list = received.get(u.key);
+    if (list) list.push(u.appendedAt);
+    else received.set(u.key, [u.appendedAt]);
+  }
+  const latencies: number[] = [];
+  for (const [key, inputs] of sent) {
+    const outputs = (received.get(key) ?? []).sort((a, b) => a - b);
+    if (outputs.length !== inputs.length)
+      return `latency probe: key ${key} got ${outputs.length} updates for ${inputs.length} probe rides`;
+    inputs.sort((a, b) => a - b);
+    for (let i = 0; i < inputs.length; i++) latencies.push(outputs[i]! - inputs[i]!);
+  }
+  return latencies;
+}
