@@ -1,6 +1,6 @@
 """The Faust (faust-streaming) side of `pnpm bench`: the same work as bench/systems/*/.
 
-Run by bench/run.ts as `.venv/bin/faust -A bench_app worker -l warn` from bench/faust/,
+Run by bench/run.ts as `.venv/bin/faust -A bench_app worker --without-web -l warn` from bench/faust/,
 configured by environment variables (the topics exist already; the harness creates them):
 
   BENCH_SCENARIO     stateless, stateful or windowed
@@ -12,6 +12,10 @@ configured by environment variables (the topics exist already; the harness creat
   BENCH_THRESHOLD    stateless: keep rides with total_amount >= this
   BENCH_REPARTITION  stateful, windowed: the repartition topic
   BENCH_DATADIR      Faust's data directory (a temporary directory)
+  BENCH_STORE        the tables' store: memory (default) or rocksdb
+  BENCH_STATEDIR     recovery: the data directory instead, kept across a restart
+
+The recovery scenario is in recovery_app.py.
 
 Progress lines for the harness go to stdout as `@@bench {json}`.
 """
@@ -36,8 +40,8 @@ def report(**fields):
 app = faust.App(
     os.environ["BENCH_GROUP"],
     broker="kafka://" + BROKER,
-    store="memory://",
-    datadir=os.environ["BENCH_DATADIR"],
+    store=os.environ.get("BENCH_STORE", "memory") + "://",
+    datadir=os.environ.get("BENCH_STATEDIR") or os.environ["BENCH_DATADIR"],
     # at-least-once, acks from all in-sync replicas: the same guarantee as the other systems
     processing_guarantee="at_least_once",
     producer_acks=-1,
@@ -126,6 +130,11 @@ elif SCENARIO in ("stateful", "windowed"):
             by_zone = stream.group_by(group_key("PULocationID"), name="pickupZone", topic=repartition)
             async for ride in by_zone:
                 zone_rides[ride["PULocationID"]] += 1
+
+elif SCENARIO == "recovery":
+    from recovery_app import define
+
+    define(app, report)
 
 else:
     raise SystemExit(f"bench_app: scenario {SCENARIO!r} is not implemented for Faust yet")
