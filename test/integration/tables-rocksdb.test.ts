@@ -69,6 +69,15 @@ describe('tables on RocksDB', () => {
     );
     expect(read).toBe(0); // the checkpoint is at the end of the changelog
     for (let k = 0; k < keys; k++) expect(await second.counts.get(`k${k}`)).toBe(5100 / keys);
+    await running.pop()!.stop();
+
+    // no event after this restart: every value is in RocksDB only, none in the cache; reads
+    // outside agent code (a timer, a web handler) must still find them
+    const third = await startCounter(id, input);
+    expect(await eventually(async () => (await third.counts.get('k3')) === 5100 / keys, 30_000)).toBe(true);
+    expect(third.processed()).toBe(0);
+    expect(await third.counts.has('k7')).toBe(true);
+    expect(await third.counts.has('nope')).toBe(false);
   });
 
   it('after kill -9, recovery reads only the tail past the last checkpoint, and no count is below the truth', {

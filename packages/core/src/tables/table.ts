@@ -92,16 +92,12 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
 
   /** The value of `key` in the partition of the current event (default if unset). */
   async get(key: K): Promise<R> {
-    const id = keyId(key);
-    const partition = this.readPartition(id);
-    const value = partition === undefined ? undefined : await partition.get(id);
+    const value = await this.read(keyId(key));
     return (value === undefined ? this.defaultValue?.() : value) as R;
   }
 
   async has(key: K): Promise<boolean> {
-    const id = keyId(key);
-    const partition = this.readPartition(id);
-    return partition !== undefined && (await partition.get(id)) !== undefined;
+    return (await this.read(keyId(key))) !== undefined;
   }
 
   /** Sets `key` in the current event's partition and writes the change to the changelog. */
@@ -274,21 +270,20 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
     return { partition: partition as TablePartition<V>, id };
   }
 
-  /** Inside a stream: the event's partition. Outside: the local partition that has the key. */
-  private readPartition(id: string): TablePartition<V> | undefined {
-    if (this.global) {
-      return this.holder?.partitionFor(this as Table<unknown, unknown>, ALL_PARTITIONS) as
-        | TablePartition<V>
-        | undefined;
+  /**
+   * Inside a stream: the key in the event's partition. Outside (a timer, a web handler): the
+   * first local partition whose cache or store has the key.
+   */
+  private async read(id: string): Promise<V | undefined> {
+    const self = this as Table<unknown, unknown>;
+    const event = this.global ? undefined : currentEvent();
+    if (this.global || event !== undefined) {
+      const partition = this.holder?.partitionFor(self, this.global ? ALL_PARTITIONS : event!.partition);
+      return (await partition?.get(id)) as V | undefined;
     }
-    const event = currentEvent();
-    if (event !== undefined) {
-      return this.holder?.partitionFor(this as Table<unknown, unknown>, event.partition) as
-        | TablePartition<V>
-        | undefined;
-    }
-    for (const partition of this.holder?.localPartitions(this as Table<unknown, unknown>) ?? []) {
-      if (partition.peek(id).value !== undefined) return partition as TablePartition<V>;
+    for (const partition of this.holder?.localPartitions(self) ?? []) {
+      const value = await partition.get(id);
+      if (value !== undefined) return value as V;
     }
     return undefined;
   }

@@ -1,4 +1,4 @@
-import { ConfigError, describeError, isStromError, StromError } from '../errors/errors.js';
+import { ConfigError, describeError, StromError } from '../errors/errors.js';
 import type { StreamEvent } from '../streams/event.js';
 import type { Topic } from '../topics/topic.js';
 import type { Headers } from '../transport/types.js';
