@@ -126,7 +126,7 @@ describe('agents on the in-memory harness', () => {
   it('branches each event to exactly one branch, topics and sub-streams alike', async () => {
     const app = makeApp();
     const rides = app.topic('rides', { value: Ride });
-    const high = app.topic('high');
+    const high = app.topic<z.infer<typeof Ride>>('high');
     const mid: number[] = [];
     const agent = app.agent(rides, async (stream) => {
       const { mid: midStream, low } = stream.branch({

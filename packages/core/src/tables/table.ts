@@ -187,8 +187,8 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
    * A tumbling-window view of this table: one window of `sizeMs` per key and period.
    * Windows close (final results) when stream time passes their end + grace.
    */
-  tumbling<E = unknown>(sizeMs: number, options: WindowOptions<K, V, E> = {}): WindowedTable<K, V, E> {
-    return new WindowedTable<K, V, E>(
+  tumbling<E = unknown>(sizeMs: number, options: WindowOptions<K, V, E> = {}): WindowedTable<K, V, E, R> {
+    return new WindowedTable<K, V, E, R>(
       this,
       this.windowSpec(() => tumblingSpec(sizeMs)),
       options,
@@ -202,8 +202,8 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
   sliding<E = unknown>(
     maxDifferenceMs: number,
     options: WindowOptions<K, V, E> = {},
-  ): WindowedTable<K, V, E> {
-    return new WindowedTable<K, V, E>(
+  ): WindowedTable<K, V, E, R> {
+    return new WindowedTable<K, V, E, R>(
       this,
       this.windowSpec(() => slidingSpec(maxDifferenceMs)),
       options,
@@ -217,8 +217,8 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
   session<E = unknown>(
     inactivityGapMs: number,
     options: WindowOptions<K, V, E> = {},
-  ): WindowedTable<K, V, E> {
-    return new WindowedTable<K, V, E>(
+  ): WindowedTable<K, V, E, R> {
+    return new WindowedTable<K, V, E, R>(
       this,
       this.windowSpec(() => sessionSpec(inactivityGapMs)),
       options,
@@ -238,8 +238,8 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
     sizeMs: number,
     advanceMs: number,
     options: WindowOptions<K, V, E> = {},
-  ): WindowedTable<K, V, E> {
-    return new WindowedTable<K, V, E>(
+  ): WindowedTable<K, V, E, R> {
+    return new WindowedTable<K, V, E, R>(
       this,
       this.windowSpec(() => hoppingSpec(sizeMs, advanceMs)),
       options,

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { App, z } from '../index.js';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { App, type ClosedWindow, z } from '../index.js';
 import { testAgent } from '../testing/index.js';
 import { count } from '../windows/index.js';
 
@@ -101,6 +101,35 @@ describe('windowed tables', () => {
     await h.stop();
   });
 
+  it('update gets the default for a new window, or undefined (typed so) when the table has none', async () => {
+    const app = new App({ id: `w-${Math.random().toString(36).slice(2)}`, logLevel: 'silent' });
+    const rides = app.topic('rides', { value: Ride });
+    const withDefault = app.table<number, number>('with_default', { default: () => 0 }).tumbling(minute, {
+      timestamp: (ride: Ride) => ride.at,
+    });
+    const noDefault = app.table<number[], number>('no_default').tumbling(minute, {
+      timestamp: (ride: Ride) => ride.at,
+    });
+    const seen: Array<number[] | undefined> = [];
+    const agent = app.agent(rides, async (stream) => {
+      for await (const ride of stream) {
+        await withDefault.update(ride.vendorId, (n) => {
+          expectTypeOf(n).toEqualTypeOf<number>();
+          return n + 1;
+        });
+        await noDefault.update(ride.vendorId, (times) => {
+          expectTypeOf(times).toEqualTypeOf<number[] | undefined>();
+          seen.push(times);
+          return [...(times ?? []), ride.at];
+        });
+      }
+    });
+    const h = await testAgent(agent);
+    for (const at of [1_000, 2_000]) await h.send({ vendorId: 1, at });
+    expect(seen).toEqual([undefined, [1_000]]);
+    expect(await withDefault.at(1, 1_500)).toBe(2);
+  });
+
   it('rejects an expiry shorter than size + grace with a message saying what to set', () => {
     const app = new App({ id: 'w-bad', logLevel: 'silent' });
     expect(() =>
@@ -179,7 +208,7 @@ describe('closed windows and late events to topics', () => {
   it('closedTo receives each final value once; lateTo receives late events unchanged', async () => {
     const app = new App({ id: `wt-${Math.random().toString(36).slice(2)}`, logLevel: 'silent' });
     const rides = app.topic('rides', { value: Ride });
-    const closedTopic = app.topic('closed-windows');
+    const closedTopic = app.topic<ClosedWindow<number, unknown>, number>('closed-windows');
     const lateTopic = app.topic<Ride>('late-rides');
     const windowed = app
       .table<number, number>('m', { default: () => 0 })

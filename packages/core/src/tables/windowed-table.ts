@@ -93,7 +93,7 @@ interface PartitionWindows<K> {
  * restart the window index is rebuilt from the recovered partition, so old windows still close
  * and expire.
  */
-export class WindowedTable<K, V, E = unknown> {
+export class WindowedTable<K, V, E = unknown, R = V | undefined> {
   readonly policy: WindowPolicy;
   /** Per partition object: a partition released in a rebalance is garbage with its index. */
   private readonly partitions = new WeakMap<TablePartition<unknown>, PartitionWindows<K>>();
@@ -102,7 +102,7 @@ export class WindowedTable<K, V, E = unknown> {
   lateEvents = 0;
 
   constructor(
-    readonly table: Table<V, K, unknown>,
+    readonly table: Table<V, K, R>,
     readonly spec: WindowSpec,
     private readonly options: WindowOptions<K, V, E>,
   ) {
@@ -133,9 +133,10 @@ export class WindowedTable<K, V, E = unknown> {
   /**
    * Tumbling and hopping: applies `fn` to the value of `key` in every open window of the
    * current event. An event whose windows all closed is not applied: it is counted in
-   * `lateEvents` and handed to `onLateEvent`.
+   * `lateEvents` and handed to `onLateEvent`. `fn` gets the table's default for a new window
+   * (undefined when the table has none, as its type says).
    */
-  async update(key: K, fn: (current: V) => V): Promise<void> {
+  async update(key: K, fn: (current: R) => V): Promise<void> {
     const spec = this.spec;
     if (spec.kind === 'sliding' || spec.kind === 'session') {
       throw new StromError('CONFIG', `${this.table}: ${spec.kind} windows are written with add(key, value)`);
@@ -145,7 +146,7 @@ export class WindowedTable<K, V, E = unknown> {
     if (late) this.late(key, time, event);
     for (const window of open) {
       const id = encodeWindowedKey(key, window);
-      const current = (await partition.get(id)) ?? (this.table.defaultFor() as V);
+      const current = ((await partition.get(id)) ?? this.table.defaultFor()) as R;
       this.write(partition, windows, key, id, fn(current));
     }
     await this.advance(partition, windows);
