@@ -12,7 +12,7 @@
  * clean up every topic and group it created.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,13 +26,13 @@ import { ensureFaust } from './lib/faust.js';
 import { describeMachine } from './lib/machine.js';
 import { liveProcesses } from './lib/processes.js';
 import { renderMarkdown, summarize } from './lib/report.js';
+import { loadStore, mergeEntries, type StoredEntry, saveStore, storedSettings } from './lib/store.js';
 import {
   BENCH_DIR,
   buildSystemPrograms,
   DEFAULT_SYSTEMS,
   programFor,
   REPO_DIR,
-  SYSTEM_NOTES,
   SYSTEMS,
   type SystemName,
   stromRevision,
@@ -43,8 +43,9 @@ import type { BenchSettings, ImplementedScenario, RunResult } from './scenarios/
 
 const HELP = `pnpm bench [options]
 
-Runs the benchmark scenarios on Strom, a hand-written kafkajs program and Faust, and writes
-docs/benchmarks.md.
+Runs the benchmark scenarios on Strom, a hand-written kafkajs program and Faust, stores their
+results in docs/benchmarks.json (replacing those of the same scenario and system, keeping the
+others) and renders docs/benchmarks.md from all stored results.
 
 Options:
   --scenario <name>     only this scenario (repeatable); default: every implemented one
@@ -59,8 +60,10 @@ Options:
   --retries <n>         measure a run again when other processes took over 0.6 cores
                         during it, up to n times (default 2)
   --profile             run the node systems with --cpu-prof (profiles in bench/results/profiles/)
-  --out <file>          where to write the report (default docs/benchmarks.md)
-  --no-docs             do not write the report
+  --out <file>          write the report to <file> and the results to <file>.json (.md
+                        replaced), starting from docs/benchmarks.json; docs/ is untouched
+  --no-docs             write no report and store no results (bench/results/ only)
+  --report-only         run nothing: render the report from the stored results
   -h, --help            this help
 
 Scenarios: ${allScenarios()
@@ -94,6 +97,7 @@ const OPTIONS = {
   profile: { type: 'boolean', default: false },
   out: { type: 'string' },
   'no-docs': { type: 'boolean', default: false },
+  'report-only': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 const args = (() => {
@@ -109,6 +113,15 @@ if (args.help) {
 }
 
 const scenarios = allScenarios();
+const docsStore = join(REPO_DIR, 'docs', 'benchmarks.json');
+const reportFile = args.out ?? join(REPO_DIR, 'docs', 'benchmarks.md');
+const storeFile = args.out === undefined ? docsStore : `${args.out.replace(/\.md$/, '')}.json`;
+if (args['report-only']) {
+  const store = loadStore(existsSync(storeFile) ? storeFile : docsStore);
+  writeFileSync(reportFile, renderMarkdown({ store, scenarios }));
+  console.error(`[bench] wrote ${reportFile} from ${existsSync(storeFile) ? storeFile : docsStore}`);
+  process.exit(0);
+}
 const wanted = args.scenario ?? scenarios.filter((s) => s.implemented).map((s) => s.name);
 const chosen: ImplementedScenario[] = [];
 for (const name of wanted) {
@@ -161,13 +174,14 @@ const strom = stromRevision();
 
 // 2. Faust's venv
 const unavailable = new Map<SystemName, string>();
-const notes: string[] = systems.flatMap((s) => SYSTEM_NOTES[s] ?? []);
+/** Notes on a system's setup in this invocation (stored with its results). */
+const setupNotes = new Map<SystemName, string[]>();
 let faustVersions: Record<string, string> | undefined;
 if (systems.includes('faust')) {
   const setup = ensureFaust(log);
   if (setup.ok) {
     faustVersions = setup.versions;
-    notes.push(...setup.notes);
+    setupNotes.set('faust', setup.notes);
   } else {
     log(`Faust cannot run: ${setup.reason}`);
     unavailable.set('faust', setup.reason);
@@ -331,23 +345,33 @@ writeFileSync(
   `${JSON.stringify({ command, date, machine, settings, systems, results }, null, 2)}\n`,
 );
 if (!args['no-docs']) {
-  const out = args.out ?? join(REPO_DIR, 'docs', 'benchmarks.md');
-  writeFileSync(
-    out,
-    renderMarkdown({
-      command,
-      date,
-      machine,
-      settings,
-      systems,
-      scenarios,
-      ran,
-      results,
-      unavailable,
-      notes,
-    }),
-  );
-  log(`wrote ${out}`);
+  const previous = loadStore(existsSync(storeFile) ? storeFile : docsStore);
+  const entries: StoredEntry[] = [];
+  for (const { scenario, facts, produceSeconds } of ran) {
+    for (const system of systems) {
+      const reason = unavailable.get(system);
+      // a system that could not run keeps its earlier results
+      if (reason && previous.entries.some((e) => e.scenario === scenario.name && e.system === system))
+        continue;
+      entries.push({
+        scenario: scenario.name,
+        system,
+        command,
+        date: date.toISOString(),
+        machine,
+        settings: storedSettings(settings),
+        facts,
+        produceSeconds: Number(produceSeconds.toFixed(1)),
+        results: results.filter((r) => r.scenario === scenario.name && r.system === system),
+        notes: setupNotes.get(system) ?? [],
+        ...(reason ? { unavailable: reason } : {}),
+      });
+    }
+  }
+  const store = mergeEntries(previous, entries);
+  saveStore(storeFile, store);
+  writeFileSync(reportFile, renderMarkdown({ store, scenarios }));
+  log(`wrote ${storeFile} and ${reportFile}`);
 }
 process.exit(results.every((r) => r.ok) ? 0 : 1);
 

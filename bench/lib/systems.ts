@@ -37,11 +37,11 @@ export const VENV_DIR = join(FAUST_DIR, '.venv');
 
 export const SYSTEM_DESCRIPTIONS: Record<SystemName, string> = {
   strom:
-    'Strom (`@strom/core` built, from a snapshot of `dist/` taken when the bench starts): an `async function*` agent over the input topic whose yields go to a sink topic; raw keys, JSON values without a schema.',
+    'Strom (`@strom/core` built, from a snapshot of `dist/` taken when the bench starts), `bench/systems/strom/`: one agent per scenario as the guides show (stateless: an `async function*` whose yields go to a sink topic; stateful and windowed: `groupBy` and a table or windowed table, memory store); raw input keys, JSON values without a schema, default settings but for the note below.',
   kafkajs:
-    'A hand-written kafkajs 2.2.4 program: `eachBatch` (4 partitions concurrently), one `producer.send` (acks -1) per fetched batch, offsets resolved after the acks and committed by kafkajs after each batch.',
+    'Hand-written kafkajs 2.2.4 programs, `bench/systems/kafkajs/`: `eachBatch` (4 partitions concurrently), one `producer.send` (acks -1) per fetched batch, offsets resolved after the acks and committed by kafkajs after each batch; tables are a `Map` per partition.',
   faust:
-    'faust-streaming 0.15.3 (aiokafka 0.14.0) in `bench/faust/.venv`: one agent, `value_serializer="json"`, raw keys, `store="memory://"`, `producer_acks=-1`, web server off, other settings default.',
+    'faust-streaming 0.15.3 (aiokafka 0.14.0) in `bench/faust/.venv`, `bench/faust/bench_app.py`: one agent per scenario, `value_serializer="json"`, raw input keys, `store="memory://"`, `producer_acks=-1`, at-least-once, web server off, other settings default.',
   'strom-zod':
     "The Strom program with the taxi example's zod schema on the values (`topic(..., { value: TaxiRide })`): what validation costs.",
 };
