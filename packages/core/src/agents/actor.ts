@@ -118,8 +118,9 @@ export class Actor implements StreamContext {
     this.host.deadLetter(event, reason);
   }
 
-  setCurrent(event: StreamEvent | undefined): void {
+  setCurrent(event: StreamEvent | undefined, batch?: readonly StreamEvent[]): void {
     this.slot.current = event;
+    this.slot.mixedPartitions = mixedPartitions(event, batch);
   }
 
   track(holder: Holder): void {
@@ -215,4 +216,14 @@ function coordinates(event: StreamEvent | undefined) {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** The partitions of a batch (its first event and the rest) when they are more than one. */
+function mixedPartitions(
+  event: StreamEvent | undefined,
+  rest: readonly StreamEvent[] | undefined,
+): number[] | undefined {
+  if (event === undefined || rest === undefined) return undefined;
+  const partitions = new Set([event.partition, ...rest.map((e) => e.partition)]);
+  return partitions.size > 1 ? [...partitions].sort((a, b) => a - b) : undefined;
 }

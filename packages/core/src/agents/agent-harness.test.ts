@@ -202,6 +202,32 @@ describe('tables on the in-memory harness', () => {
     await harness.stop();
   });
 
+  it('a table used per take() batch: refused (the run stops, says why) when the batch spans partitions', async () => {
+    const setup = () => {
+      const app = makeApp();
+      const numbers = app.topic<number, string>('numbers');
+      const sums = app.table<number, string>('sums', { default: () => 0 });
+      const agent = app.agent(numbers, async (stream) => {
+        for await (const batch of stream.take(2, { withinMs: 60_000 })) {
+          await sums.update('all', (n) => n + batch.reduce((a, b) => a + b, 0));
+        }
+      });
+      return { agent, sums };
+    };
+    // a batch of partitions 0 and 1 has no one changelog partition: a code error, like a bad branch()
+    const mixed = await testAgent(setup().agent, { partitions: 2 });
+    await expect(
+      Promise.all([mixed.send(1, { partition: 0 }), mixed.send(2, { partition: 1 })]),
+    ).rejects.toThrow('sums: used inside take() on a batch of partitions 0, 1');
+    expect(mixed.deadLetters).toEqual([]); // nothing is committed or dropped: the worker stops
+
+    const { agent, sums } = setup();
+    const single = await testAgent(agent, { partitions: 2 });
+    await Promise.all([single.send(3, { partition: 1 }), single.send(4, { partition: 1 })]);
+    expect(await sums.get('all')).toBe(7);
+    await single.stop();
+  });
+
   it('delete writes a tombstone; writes outside agent code are refused', async () => {
     const app = makeApp();
     const numbers = app.topic<number, string>('numbers');

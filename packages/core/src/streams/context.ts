@@ -27,8 +27,8 @@ export interface StreamContext {
   /** Runs a background loop of this actor (a forwarder); its failure is logged, not thrown. */
   spawn(name: string, loop: () => Promise<void>): void;
   deadLetter(event: StreamEvent, reason: string): void;
-  /** The event the agent is working on (read by tables). */
-  setCurrent(event: StreamEvent | undefined): void;
+  /** The event the agent is working on (read by tables); `batch`: the rest of a take() batch. */
+  setCurrent(event: StreamEvent | undefined, batch?: readonly StreamEvent[]): void;
   /** Registers a reader whose held events the actor settles when the agent stops. */
   track(holder: Holder): void;
 }

@@ -259,7 +259,7 @@ export class Stream<T, K = unknown> implements AsyncIterable<T> {
         }
         current = item;
         holder.held = item.more === undefined ? [item.event] : [item.event, ...item.more];
-        this.context.setCurrent(item.event);
+        this.context.setCurrent(item.event, item.more);
         return { done: false, value: item.value as T };
       },
       // on break or throw: what the loop held is settled by the actor (done, or dead-lettered)

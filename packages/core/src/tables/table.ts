@@ -2,7 +2,7 @@ import type { ZodType } from 'zod';
 import type { AppContext } from '../app/context.js';
 import { StromError } from '../errors/errors.js';
 import type { Store } from '../stores/types.js';
-import { currentEvent } from '../streams/current-event.js';
+import { currentEventFor } from '../streams/current-event.js';
 import type { StreamEvent } from '../streams/event.js';
 import type { Topic } from '../topics/topic.js';
 import {
@@ -149,7 +149,7 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
 
   /** @internal the partition of the event being processed (for windowed tables) */
   eventPartition(): { partition: TablePartition<V>; event: StreamEvent } {
-    const event = currentEvent();
+    const event = currentEventFor(String(this));
     if (event === undefined) {
       throw new StromError('CONFIG', `${this}: write it from agent code, while an event is processed`);
     }
@@ -255,7 +255,7 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
         throw new StromError('NOT_RUNNING', `${this} is not loaded: no worker runs it`);
       return { partition: partition as TablePartition<V>, id };
     }
-    const event = currentEvent();
+    const event = currentEventFor(String(this));
     if (event === undefined) {
       throw new StromError('CONFIG', `${this}: write it from agent code, while an event is processed`);
     }
@@ -276,7 +276,7 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
    */
   private async read(id: string): Promise<V | undefined> {
     const self = this as Table<unknown, unknown>;
-    const event = this.global ? undefined : currentEvent();
+    const event = this.global ? undefined : currentEventFor(String(this));
     if (this.global || event !== undefined) {
       const partition = this.holder?.partitionFor(self, this.global ? ALL_PARTITIONS : event!.partition);
       return (await partition?.get(id)) as V | undefined;
