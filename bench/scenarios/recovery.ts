@@ -144,7 +144,12 @@ export class RecoveryScenario implements ImplementedScenario {
     await admin.createTopics([{ name: changelog, config: CHANGELOG_CONFIG }]);
     const producer = await connectProducer(context.kafka);
     try {
-      await produceAll(producer, changelog, changelogRecords(records, keys), { batchSize: 10_000 });
+      // one request at a time: concurrent requests can be appended out of order when one is
+      // retried, and the order of a key's updates is what the restored table must reflect
+      await produceAll(producer, changelog, changelogRecords(records, keys), {
+        batchSize: 10_000,
+        concurrency: 1,
+      });
     } finally {
       await producer.disconnect();
     }
