@@ -187,8 +187,11 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
    * A tumbling-window view of this table: one window of `sizeMs` per key and period.
    * Windows close (final results) when stream time passes their end + grace.
    */
-  tumbling<E = unknown>(sizeMs: number, options: WindowOptions<K, V, E> = {}): WindowedTable<K, V, E, R> {
-    return new WindowedTable<K, V, E, R>(
+  tumbling<E = unknown, F = V>(
+    sizeMs: number,
+    options: WindowOptions<K, V, E, F> = {},
+  ): WindowedTable<K, V, E, R, F> {
+    return new WindowedTable<K, V, E, R, F>(
       this,
       this.windowSpec(() => tumblingSpec(sizeMs)),
       options,
@@ -199,11 +202,11 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
    * A sliding-window view (Kafka Streams' SlidingWindows): each window holds the records within
    * `maxDifferenceMs` of each other. Needs `{ aggregate }`; write with `add(key, value)`.
    */
-  sliding<E = unknown>(
+  sliding<E = unknown, F = V>(
     maxDifferenceMs: number,
-    options: WindowOptions<K, V, E> = {},
-  ): WindowedTable<K, V, E, R> {
-    return new WindowedTable<K, V, E, R>(
+    options: WindowOptions<K, V, E, F> = {},
+  ): WindowedTable<K, V, E, R, F> {
+    return new WindowedTable<K, V, E, R, F>(
       this,
       this.windowSpec(() => slidingSpec(maxDifferenceMs)),
       options,
@@ -214,11 +217,11 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
    * A session-window view: per key, records less than `inactivityGapMs` apart share a session;
    * a record that bridges two sessions merges them. Needs `{ aggregate }`; write with `add`.
    */
-  session<E = unknown>(
+  session<E = unknown, F = V>(
     inactivityGapMs: number,
-    options: WindowOptions<K, V, E> = {},
-  ): WindowedTable<K, V, E, R> {
-    return new WindowedTable<K, V, E, R>(
+    options: WindowOptions<K, V, E, F> = {},
+  ): WindowedTable<K, V, E, R, F> {
+    return new WindowedTable<K, V, E, R, F>(
       this,
       this.windowSpec(() => sessionSpec(inactivityGapMs)),
       options,
@@ -234,12 +237,12 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
   }
 
   /** A hopping-window view: windows of `sizeMs` starting every `advanceMs`. */
-  hopping<E = unknown>(
+  hopping<E = unknown, F = V>(
     sizeMs: number,
     advanceMs: number,
-    options: WindowOptions<K, V, E> = {},
-  ): WindowedTable<K, V, E, R> {
-    return new WindowedTable<K, V, E, R>(
+    options: WindowOptions<K, V, E, F> = {},
+  ): WindowedTable<K, V, E, R, F> {
+    return new WindowedTable<K, V, E, R, F>(
       this,
       this.windowSpec(() => hoppingSpec(sizeMs, advanceMs)),
       options,

@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { App, type ClosedWindow, z } from '../index.js';
 import { testAgent } from '../testing/index.js';
-import { count } from '../windows/index.js';
+import { count, mean } from '../windows/index.js';
 
 const Ride = z.object({ vendorId: z.number().int(), at: z.number() });
 type Ride = z.infer<typeof Ride>;
@@ -198,6 +198,30 @@ describe('sliding and session windows in tables', () => {
     await h.stop();
   });
 
+  it('onWindowClose and closedTo both get the final result: the mean, not its accumulator', async () => {
+    const { app, rides } = app2();
+    const means = app.topic<ClosedWindow<number, number | undefined>, number>('means');
+    const results: Array<number | undefined> = [];
+    const fares = app.table<{ sum: number; count: number }, number>('fares').tumbling(minute, {
+      aggregate: mean<Ride>((r) => r.at / 1000),
+      timestamp: (r: Ride) => r.at,
+      closedTo: means,
+      onWindowClose: (_key, _window, result) => {
+        expectTypeOf(result).toEqualTypeOf<number | undefined>();
+        results.push(result);
+      },
+    });
+    const agent = app.agent(rides, async (stream) => {
+      for await (const ride of stream) await fares.add(ride.vendorId, ride);
+    });
+    const h = await testAgent(agent);
+    for (const at of [10_000, 20_000, 2 * minute]) await h.send({ vendorId: 1, at });
+    expect(results).toEqual([15]);
+    expect(h.sentTo<ClosedWindow<number, number | undefined>>(means).map((r) => r.value)).toEqual([15]);
+    expect(await fares.at(1, 2 * minute)).toEqual({ sum: 120, count: 1 }); // reads: the accumulator
+    await h.stop();
+  });
+
   it('sliding and session windows without an aggregate are refused', () => {
     const { app } = app2();
     expect(() => app.table<number>('x').session(1000)).toThrow(/need \{ aggregate \}/);
@@ -208,7 +232,7 @@ describe('closed windows and late events to topics', () => {
   it('closedTo receives each final value once; lateTo receives late events unchanged', async () => {
     const app = new App({ id: `wt-${Math.random().toString(36).slice(2)}`, logLevel: 'silent' });
     const rides = app.topic('rides', { value: Ride });
-    const closedTopic = app.topic<ClosedWindow<number, unknown>, number>('closed-windows');
+    const closedTopic = app.topic<ClosedWindow<number, number>, number>('closed-windows');
     const lateTopic = app.topic<Ride>('late-rides');
     const windowed = app
       .table<number, number>('m', { default: () => 0 })

@@ -25,7 +25,11 @@ import {
 import type { Table } from './table.js';
 import type { TablePartition } from './table-partition.js';
 
-export interface WindowOptions<K, V, E> {
+/**
+ * Options of a windowed table. `V` is what the table stores (an aggregation's accumulator), `E` the
+ * values written with `add`, `F` a window's final result: the aggregation's result, else `V`.
+ */
+export interface WindowOptions<K, V, E, F = V> {
   /** How long after its end a window is kept (then deleted and tombstoned). Default: max(1 day, size + grace). */
   expiresMs?: number;
   /** How far behind stream time an event may be and still update its window. Default 0. */
@@ -36,13 +40,13 @@ export interface WindowOptions<K, V, E> {
    * How `add(key, value)` folds values into a window: count(), sum(fn), min, max, mean, reduce
    * from '@strom/core'. Needed by sliding and session windows (sessions merge aggregates).
    */
-  aggregate?: Aggregator<E, V, unknown>;
-  /** Called once per window when stream time passes its end + grace: the window's final value. */
-  onWindowClose?: (key: K, window: TimeWindow, value: V) => void | Promise<void>;
+  aggregate?: Aggregator<E, V, F>;
+  /** Called once per window when stream time passes its end + grace, with its final result. */
+  onWindowClose?: (key: K, window: TimeWindow, result: F) => void | Promise<void>;
   /** Called for an event too late for any of its windows (it is not applied). */
   onLateEvent?: (key: K, eventTimeMs: number, event: StreamEvent) => void;
   /** Also send every closed window, `{ key, startMs, endMs, value }` keyed by key, to this topic. */
-  closedTo?: Topic<ClosedWindow<K, unknown>, K>;
+  closedTo?: Topic<ClosedWindow<K, F>, K>;
   /** Also send every late event's value, unchanged (key and headers kept), to this topic. */
   lateTo?: Topic<E, unknown>;
 }
@@ -93,18 +97,18 @@ interface PartitionWindows<K> {
  * restart the window index is rebuilt from the recovered partition, so old windows still close
  * and expire.
  */
-export class WindowedTable<K, V, E = unknown, R = V | undefined> {
+export class WindowedTable<K, V, E = unknown, R = V | undefined, F = V> {
   readonly policy: WindowPolicy;
   /** Per partition object: a partition released in a rebalance is garbage with its index. */
   private readonly partitions = new WeakMap<TablePartition<unknown>, PartitionWindows<K>>();
-  private closeListeners: Array<(key: K, window: TimeWindow, value: V) => void | Promise<void>> = [];
+  private closeListeners: Array<(key: K, window: TimeWindow, result: F) => void | Promise<void>> = [];
   /** Events not applied because every window of theirs had closed. */
   lateEvents = 0;
 
   constructor(
     readonly table: Table<V, K, R>,
     readonly spec: WindowSpec,
-    private readonly options: WindowOptions<K, V, E>,
+    private readonly options: WindowOptions<K, V, E, F>,
   ) {
     try {
       this.policy = windowPolicy(spec, { graceMs: options.graceMs, expiresMs: options.expiresMs });
@@ -123,7 +127,7 @@ export class WindowedTable<K, V, E = unknown, R = V | undefined> {
   }
 
   /** Adds a listener for closed windows (final results). Returns a function that removes it. */
-  onWindowClose(listener: (key: K, window: TimeWindow, value: V) => void | Promise<void>): () => void {
+  onWindowClose(listener: (key: K, window: TimeWindow, result: F) => void | Promise<void>): () => void {
     this.closeListeners.push(listener);
     return () => {
       this.closeListeners = this.closeListeners.filter((l) => l !== listener);
@@ -274,8 +278,8 @@ export class WindowedTable<K, V, E = unknown, R = V | undefined> {
   }
 
   /** The aggregate's result for a stored value (identity without an aggregate). */
-  resultOf(value: V): unknown {
-    return this.options.aggregate ? this.options.aggregate.result(value) : value;
+  resultOf(value: V): F {
+    return this.options.aggregate ? this.options.aggregate.result(value) : (value as unknown as F);
   }
 
   private async begin() {
@@ -379,10 +383,10 @@ export class WindowedTable<K, V, E = unknown, R = V | undefined> {
     for (const { id, key, window } of closed) {
       const value = await this.read(partition, id);
       if (value === undefined) continue;
-      for (const listener of this.closeListeners) await listener(key, window, value);
+      const result = this.resultOf(value);
+      for (const listener of this.closeListeners) await listener(key, window, result);
       const closedTo = this.options.closedTo;
       if (closedTo) {
-        const result = this.resultOf(value);
         await closedTo.send({ key, startMs: window.startMs, endMs: window.endMs, value: result }, { key });
       }
     }
