@@ -52,6 +52,11 @@ export class Channel {
     });
   }
 
+  /** The next queued item, if one is queued (an ItemSource's fast path). */
+  poll(): Item | undefined {
+    return this.shift();
+  }
+
   /** Waits for the next event; undefined once closed and empty. */
   async next(): Promise<Item | undefined> {
     for (;;) {

@@ -10,6 +10,8 @@ export type Op = { kind: 'stage'; stage: Stage } | { kind: 'take'; max: number; 
 
 export interface ItemSource {
   next(): Promise<Item | undefined>;
+  /** An item that is ready now, without waiting; undefined when there is none (or no fast path). */
+  poll?(): Item | undefined;
 }
 
 function isPromise(value: unknown): value is Promise<unknown> {

@@ -248,19 +248,28 @@ export class Stream<T, K = unknown> implements AsyncIterable<T> {
       current = undefined;
       holder.held = [];
     };
+    const deliver = (item: Item | undefined): IteratorResult<T> => {
+      if (item === undefined) {
+        this.channel.releaseConsumer();
+        this.context.setCurrent(undefined);
+        return { done: true, value: undefined };
+      }
+      current = item;
+      holder.held = item.more === undefined ? [item.event] : [item.event, ...item.more];
+      this.context.setCurrent(item.event, item.more);
+      return { done: false, value: item.value as T };
+    };
     return {
-      next: async () => {
-        settle();
-        const item = await source.next();
-        if (item === undefined) {
-          this.channel.releaseConsumer();
-          this.context.setCurrent(undefined);
-          return { done: true, value: undefined };
+      next: () => {
+        try {
+          settle();
+          // hot path: an item already queued is handed over without another async step
+          const ready = source.poll?.();
+          if (ready !== undefined) return Promise.resolve(deliver(ready));
+        } catch (error) {
+          return Promise.reject(error);
         }
-        current = item;
-        holder.held = item.more === undefined ? [item.event] : [item.event, ...item.more];
-        this.context.setCurrent(item.event, item.more);
-        return { done: false, value: item.value as T };
+        return source.next().then(deliver);
       },
       // on break or throw: what the loop held is settled by the actor (done, or dead-lettered)
       return: async () => {

@@ -104,6 +104,7 @@ export class WindowedTable<K, V, E = unknown, R = V | undefined, F = V> {
   private closeListeners: Array<(key: K, window: TimeWindow, result: F) => void | Promise<void>> = [];
   /** Events not applied because every window of theirs had closed. */
   lateEvents = 0;
+  private readonly indexesKeys: boolean;
 
   constructor(
     readonly table: Table<V, K, R>,
@@ -120,6 +121,7 @@ export class WindowedTable<K, V, E = unknown, R = V | undefined, F = V> {
         `${table}: ${spec.kind} windows need { aggregate }, e.g. count() or sum((v) => v.amount)`,
       );
     }
+    this.indexesKeys = spec.kind === 'sliding' || spec.kind === 'session';
     if (options.onWindowClose) this.closeListeners.push(options.onWindowClose);
     // windows expire: the changelog may delete old segments as well as compact
     table.changelog.config['cleanup.policy'] = 'compact,delete';
@@ -324,6 +326,8 @@ export class WindowedTable<K, V, E = unknown, R = V | undefined, F = V> {
   }
 
   private index(windows: PartitionWindows<K>, key: K, id: string, add: boolean): void {
+    // only sliding and session writes look windows up by key; tumbling and hopping compute them
+    if (!this.indexesKeys) return;
     const keyText = JSON.stringify(key);
     let ids = windows.byKey.get(keyText);
     if (add) {
