@@ -25,4 +25,11 @@ const started = process.hrtime.bigint();
 for (let i = 0; i < events; i++) await harness.send({ zone: (i * 7919) % zones, at: i * 100 });
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 await harness.stop();
-console.log(JSON.stringify({ events, zones, seconds: Number(seconds.toFixed(3)), eventsPerSec: Math.round(events / seconds) }));
+console.log(
+  JSON.stringify({
+    events,
+    zones,
+    seconds: Number(seconds.toFixed(3)),
+    eventsPerSec: Math.round(events / seconds),
+  }),
+);
