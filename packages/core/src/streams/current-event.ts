@@ -24,12 +24,12 @@ export function currentEvent(): StreamEvent | undefined {
  * The current event, for a table that keeps state in its partition. A `take()` batch holding
  * events of several partitions has no one partition to write to: refused, with what to do.
  */
-export function currentEventFor(table: string): StreamEvent | undefined {
+export function currentEventFor(table: { toString(): string }): StreamEvent | undefined {
   const slot = slots.getStore();
   if (slot?.mixedPartitions !== undefined) {
     throw new StromError(
       'CONFIG',
-      `${table}: used inside take() on a batch of partitions ${slot.mixedPartitions.join(', ')}; ` +
+      `${String(table)}: used inside take() on a batch of partitions ${slot.mixedPartitions.join(', ')}; ` +
         'a table keeps each key in one partition, so use it per event (for await (const x of stream)), ' +
         'not per batch',
     );

@@ -10,6 +10,7 @@ import {
   session as sessionSpec,
   sliding as slidingSpec,
   tumbling as tumblingSpec,
+  type WindowSpec,
 } from '../windows/window.js';
 import type { TablePartition } from './table-partition.js';
 import { WindowedTable, type WindowOptions } from './windowed-table.js';
@@ -149,7 +150,7 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
 
   /** @internal the partition of the event being processed (for windowed tables) */
   eventPartition(): { partition: TablePartition<V>; event: StreamEvent } {
-    const event = currentEventFor(String(this));
+    const event = currentEventFor(this);
     if (event === undefined) {
       throw new StromError('CONFIG', `${this}: write it from agent code, while an event is processed`);
     }
@@ -187,66 +188,43 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
    * A tumbling-window view of this table: one window of `sizeMs` per key and period.
    * Windows close (final results) when stream time passes their end + grace.
    */
-  tumbling<E = unknown, F = V>(
-    sizeMs: number,
-    options: WindowOptions<K, V, E, F> = {},
-  ): WindowedTable<K, V, E, R, F> {
-    return new WindowedTable<K, V, E, R, F>(
-      this,
-      this.windowSpec(() => tumblingSpec(sizeMs)),
-      options,
-    );
+  tumbling<E = unknown, F = V>(sizeMs: number, options: WindowOptions<K, V, E, F> = {}) {
+    return this.windowed(() => tumblingSpec(sizeMs), options);
+  }
+
+  /** A hopping-window view: windows of `sizeMs` starting every `advanceMs`. */
+  hopping<E = unknown, F = V>(sizeMs: number, advanceMs: number, options: WindowOptions<K, V, E, F> = {}) {
+    return this.windowed(() => hoppingSpec(sizeMs, advanceMs), options);
   }
 
   /**
    * A sliding-window view (Kafka Streams' SlidingWindows): each window holds the records within
    * `maxDifferenceMs` of each other. Needs `{ aggregate }`; write with `add(key, value)`.
    */
-  sliding<E = unknown, F = V>(
-    maxDifferenceMs: number,
-    options: WindowOptions<K, V, E, F> = {},
-  ): WindowedTable<K, V, E, R, F> {
-    return new WindowedTable<K, V, E, R, F>(
-      this,
-      this.windowSpec(() => slidingSpec(maxDifferenceMs)),
-      options,
-    );
+  sliding<E = unknown, F = V>(maxDifferenceMs: number, options: WindowOptions<K, V, E, F> = {}) {
+    return this.windowed(() => slidingSpec(maxDifferenceMs), options);
   }
 
   /**
    * A session-window view: per key, records less than `inactivityGapMs` apart share a session;
    * a record that bridges two sessions merges them. Needs `{ aggregate }`; write with `add`.
    */
-  session<E = unknown, F = V>(
-    inactivityGapMs: number,
-    options: WindowOptions<K, V, E, F> = {},
-  ): WindowedTable<K, V, E, R, F> {
-    return new WindowedTable<K, V, E, R, F>(
-      this,
-      this.windowSpec(() => sessionSpec(inactivityGapMs)),
-      options,
-    );
+  session<E = unknown, F = V>(inactivityGapMs: number, options: WindowOptions<K, V, E, F> = {}) {
+    return this.windowed(() => sessionSpec(inactivityGapMs), options);
   }
 
-  private windowSpec<S>(make: () => S): S {
+  /** The windowed view of a spec; a bad spec (a size of 0, say) is a config error naming the table. */
+  private windowed<E, F>(
+    makeSpec: () => WindowSpec,
+    options: WindowOptions<K, V, E, F>,
+  ): WindowedTable<K, V, E, R, F> {
+    let spec: WindowSpec;
     try {
-      return make();
+      spec = makeSpec();
     } catch (error) {
       throw new StromError('CONFIG', `${this}: ${error instanceof Error ? error.message : String(error)}`);
     }
-  }
-
-  /** A hopping-window view: windows of `sizeMs` starting every `advanceMs`. */
-  hopping<E = unknown, F = V>(
-    sizeMs: number,
-    advanceMs: number,
-    options: WindowOptions<K, V, E, F> = {},
-  ): WindowedTable<K, V, E, R, F> {
-    return new WindowedTable<K, V, E, R, F>(
-      this,
-      this.windowSpec(() => hoppingSpec(sizeMs, advanceMs)),
-      options,
-    );
+    return new WindowedTable<K, V, E, R, F>(this, spec, options);
   }
 
   private writePartition(key: K): { partition: TablePartition<V>; id: string } {
@@ -258,7 +236,7 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
         throw new StromError('NOT_RUNNING', `${this} is not loaded: no worker runs it`);
       return { partition: partition as TablePartition<V>, id };
     }
-    const event = currentEventFor(String(this));
+    const event = currentEventFor(this);
     if (event === undefined) {
       throw new StromError('CONFIG', `${this}: write it from agent code, while an event is processed`);
     }
@@ -279,7 +257,7 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
    */
   private async read(id: string): Promise<V | undefined> {
     const self = this as Table<unknown, unknown>;
-    const event = this.global ? undefined : currentEventFor(String(this));
+    const event = this.global ? undefined : currentEventFor(this);
     if (this.global || event !== undefined) {
       const partition = this.holder?.partitionFor(self, this.global ? ALL_PARTITIONS : event!.partition);
       return (await partition?.get(id)) as V | undefined;
