@@ -1,6 +1,6 @@
 import { App, type Worker, z } from '@strom/core';
 import { afterEach, expect, it } from 'vitest';
-import { brokers, createTopic, uniqueName } from '../support/kafka.js';
+import { brokers, createTopic, testLogLevel, uniqueName } from '../support/kafka.js';
 import { eventually, produceJson } from '../support/produce.js';
 
 const running: Worker[] = [];
@@ -11,7 +11,7 @@ afterEach(async () => {
 const Zone = z.object({ id: z.number().int(), name: z.string() });
 
 async function startWorker(id: string, input: string) {
-  const app = new App({ id, broker: brokers(), logLevel: 'silent' });
+  const app = new App({ id, broker: brokers(), logLevel: testLogLevel() });
   const zones = app.globalTable<string, number>('zones');
   app.agent(app.topic(input, { value: Zone }), async function loadZones(stream) {
     for await (const zone of stream) zones.set(zone.id, zone.name);

@@ -1,6 +1,6 @@
 import { App } from '@strom/core';
 import { afterEach, expect, it } from 'vitest';
-import { brokers, createTopic, kafka, uniqueName } from '../support/kafka.js';
+import { brokers, createTopic, kafka, testLogLevel, uniqueName } from '../support/kafka.js';
 import { killAll, spawnApp, type WorkerProcess } from '../support/processes.js';
 import { eventually, produceJson } from '../support/produce.js';
 
@@ -57,7 +57,7 @@ it('kill -9 mid-stream and a restart: no count below the truth, over-counting bo
   second.child.kill('SIGTERM');
   expect(await second.exited).toBe(0);
 
-  const app = new App({ id, broker: brokers(), logLevel: 'silent' });
+  const app = new App({ id, broker: brokers(), logLevel: testLogLevel() });
   app.table<number, string>('counts');
   const counts = await app.readTable('counts');
   const truth = total / keys;

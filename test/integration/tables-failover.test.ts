@@ -1,6 +1,6 @@
 import { App, type Worker } from '@strom/core';
 import { afterEach, expect, it } from 'vitest';
-import { brokers, createTopic, kafka, uniqueName } from '../support/kafka.js';
+import { brokers, createTopic, kafka, testLogLevel, uniqueName } from '../support/kafka.js';
 import { eventually, produceJson } from '../support/produce.js';
 
 const running: Worker[] = [];
@@ -13,7 +13,7 @@ async function startWorker(id: string, input: string) {
   const app = new App({
     id,
     broker: brokers(),
-    logLevel: 'silent',
+    logLevel: testLogLevel(),
     sessionTimeoutMs: 6000,
     heartbeatIntervalMs: 1000,
   });

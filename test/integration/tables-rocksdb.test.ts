@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, type Worker } from '@strom/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { brokers, createTopic, kafka, uniqueName } from '../support/kafka.js';
+import { brokers, createTopic, kafka, testLogLevel, uniqueName } from '../support/kafka.js';
 import { killAll, spawnApp, type WorkerProcess } from '../support/processes.js';
 import { eventually, produceJson } from '../support/produce.js';
 
@@ -25,7 +25,7 @@ const events = (from: number, count: number) =>
   }));
 
 async function startCounter(id: string, input: string) {
-  const app = new App({ id, broker: brokers(), logLevel: 'silent', store: 'rocksdb', stateDir });
+  const app = new App({ id, broker: brokers(), logLevel: testLogLevel(), store: 'rocksdb', stateDir });
   const counts = app.table<number, string>('counts', { default: () => 0 });
   let processed = 0;
   app.agent(app.topic<{ n: number }, string>(input), async function count(stream) {
@@ -117,7 +117,7 @@ describe('tables on RocksDB', () => {
     expect(recovered.some((r) => Number(r.fromOffset) > 0)).toBe(true);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-    const app = new App({ id, broker: brokers(), logLevel: 'silent' });
+    const app = new App({ id, broker: brokers(), logLevel: testLogLevel() });
     app.table<number, string>('counts');
     const counts = await app.readTable('counts');
     for (let k = 0; k < keys; k++) expect(counts.get(`k${k}`)).toBeGreaterThanOrEqual(total / keys);

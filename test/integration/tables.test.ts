@@ -1,7 +1,7 @@
 import { App, z } from '@strom/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { probeEmptyBatches } from '../../packages/core/src/transport/empty-batch-probe.js';
-import { brokers, collect, createTopic, kafka, uniqueName } from '../support/kafka.js';
+import { brokers, collect, createTopic, kafka, testLogLevel, uniqueName } from '../support/kafka.js';
 import { eventually, produceJson } from '../support/produce.js';
 
 const Ride = z.object({ vendorId: z.number().int() });
@@ -12,7 +12,7 @@ afterEach(async () => {
 
 /** An app counting rides per vendor: the same definition every time, like restarting a program. */
 function countingApp(id: string, input: string) {
-  const app = new App({ id, broker: brokers(), logLevel: 'silent' });
+  const app = new App({ id, broker: brokers(), logLevel: testLogLevel() });
   const rides = app.topic(input, { value: Ride });
   const counts = app.table<number, number>('counts', { default: () => 0 });
   let processed = 0;
@@ -80,7 +80,7 @@ describe('tables on a real broker', () => {
         },
       });
       await fill(changelog);
-      const app = new App({ id, broker: brokers(), logLevel: 'silent' });
+      const app = new App({ id, broker: brokers(), logLevel: testLogLevel() });
       const last = app.table<number, string>('last');
       const seen: string[] = [];
       app.agent(app.topic<number, string>(input), async function remember(stream) {

@@ -1,6 +1,6 @@
 import { App, count, type Worker } from '@strom/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { brokers, collect, createTopic, kafka, uniqueName } from '../support/kafka.js';
+import { brokers, collect, createTopic, kafka, testLogLevel, uniqueName } from '../support/kafka.js';
 import { killAll, spawnApp, type WorkerProcess } from '../support/processes.js';
 import { consumeUntil, eventually } from '../support/produce.js';
 
@@ -13,7 +13,7 @@ afterEach(async () => {
 
 /** Produces `key` events with the given record timestamps, in order, to partition 0. */
 async function produceAt(topic: string, key: string, times: number[]): Promise<void> {
-  const producer = kafka().producer();
+  const producer = kafka().producer({ idempotent: true }); // a retry must not duplicate (see produceJson)
   await producer.connect();
   await producer.send({
     topic,
@@ -36,7 +36,7 @@ describe('windowed tables on a real broker (record timestamps)', () => {
   it('hopping, sliding and session counts equal the textbook definitions', { timeout: 60_000 }, async () => {
     const input = await createTopic(uniqueName('win-in'), { partitions: 1 });
     await produceAt(input, 'k', times);
-    const app = new App({ id: uniqueName('win-app'), broker: brokers(), logLevel: 'silent' });
+    const app = new App({ id: uniqueName('win-app'), broker: brokers(), logLevel: testLogLevel() });
     const grace = { graceMs: 60_000 };
     const hop = app.table<number, string>('hop', { default: () => 0 }).hopping(20_000, 10_000, grace);
     const slide = app
@@ -126,7 +126,7 @@ describe('windowed tables on a real broker (record timestamps)', () => {
     expect(tombstoned.sort()).toEqual([0, 1, 2, 3, 4].map((m) => T0 + m * 60_000));
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-    const app = new App({ id, broker: brokers(), logLevel: 'silent' });
+    const app = new App({ id, broker: brokers(), logLevel: testLogLevel() });
     app.table('per_minute');
     const live = [...(await app.readTable('per_minute')).keys()];
     expect(live.map((k) => (JSON.parse(k) as number[])[1])).toEqual([T0 + 10 * 60_000]);

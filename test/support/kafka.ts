@@ -12,6 +12,7 @@
  *   const [m] = await collect(topic, 1);
  */
 import { randomBytes } from 'node:crypto';
+import type { LogLevel } from '@strom/core';
 import { type IHeaders, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 
 /** Bootstrap servers from `KAFKA_BROKERS` (set by the global setup, or by you). */
@@ -33,6 +34,16 @@ export function brokers(): string[] {
 export function uniqueName(prefix = 'test'): string {
   const clean = prefix.replace(/[^a-zA-Z0-9._-]/g, '-').slice(0, 180);
   return `${clean}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Log level of the apps integration tests build: `STROM_TEST_LOG_LEVEL` (e.g. `info`, to see
+ * why a worker stalled) or silent.
+ */
+export function testLogLevel(): LogLevel {
+  const level = process.env.STROM_TEST_LOG_LEVEL;
+  const known: readonly string[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+  return level && known.includes(level) ? (level as LogLevel) : 'silent';
 }
 
 /** A fresh consumer group id: `uniqueName(prefix)` with a `group` default prefix. */

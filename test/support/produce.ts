@@ -11,7 +11,10 @@ export async function produceJson(
   topic: string,
   records: Array<JsonRecord | { raw: string }>,
 ): Promise<void> {
-  const producer = kafka().producer();
+  // idempotent: a request that fails for one partition is retried whole, and without sequence
+  // numbers the broker would append the other partitions' records a second time (seen on a fresh
+  // broker: the test then counted 15 events where it produced 10)
+  const producer = kafka().producer({ idempotent: true });
   await producer.connect();
   try {
     for (let i = 0; i < records.length; i += 1000) {
