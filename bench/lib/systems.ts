@@ -37,7 +37,7 @@ export const VENV_DIR = join(FAUST_DIR, '.venv');
 
 export const SYSTEM_DESCRIPTIONS: Record<SystemName, string> = {
   strom:
-    'Strom (`@strom/core` built, from a snapshot of `dist/` taken when the bench starts), `bench/systems/strom/`: one agent per scenario as the guides show (stateless: an `async function*` whose yields go to a sink topic; stateful and windowed: `groupBy` and a table or windowed table, memory store); raw input keys, JSON values without a schema, default settings but for the note below.',
+    'Strom (`@strom/core` built, from a snapshot of `dist/` taken when the bench starts), `bench/systems/strom/`: one agent per scenario as the guides show (stateless: an `async function*` whose yields go to a sink topic; stateful and windowed: `groupBy` and a table or windowed table, memory store); raw input keys, JSON values without a schema, default settings.',
   kafkajs:
     'Hand-written kafkajs 2.2.4 programs, `bench/systems/kafkajs/`: `eachBatch` (4 partitions concurrently), one `producer.send` (acks -1) per fetched batch, offsets resolved after the acks and committed by kafkajs after each batch; tables are a `Map` per partition.',
   faust:
@@ -47,17 +47,7 @@ export const SYSTEM_DESCRIPTIONS: Record<SystemName, string> = {
 };
 
 /** Settings a system runs with that differ from its defaults, and why: printed in the report. */
-export const SYSTEM_NOTES: Partial<Record<SystemName, string>> = {
-  strom:
-    '**Strom runs with `producerMaxInflightRecords: 3000`** (default 200 000). With the defaults this pipeline ' +
-    'crashes: while one produce request is in flight, `BufferedProducer` keeps queueing, and sends the whole ' +
-    'queue as the next request; kafkajs puts all records of one partition in one record batch, and the keys send ' +
-    "every ride to 2 of the 4 output partitions, so a batch soon exceeds the broker's `message.max.bytes` " +
-    '(1 MiB) and the worker stops on `MESSAGE_TOO_LARGE` (`producerMaxBatchRecords` does not help: it only ' +
-    'decides when a request leaves, not its size). 3 000 unacknowledged records (~0.9 MB) keep every request ' +
-    "under the limit. Raising the output topic's `max.message.bytes` instead lets the defaults run, but slower " +
-    '(requests of several MB): 27–33 k events/s against 35–49 k with the setting, in a trial with 200 000 rides.',
-};
+export const SYSTEM_NOTES: Partial<Record<SystemName, string>> = {};
 
 /**
  * Transpiles bench/systems/**\/*.ts to bench/.build/systems/**\/*.js (ES2022, ESM), and takes a

@@ -1,6 +1,6 @@
 import { App, DEAD_LETTER_HEADERS, z } from '@strom/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { brokers, collect, createTopic, uniqueName } from '../support/kafka.js';
+import { brokers, collect, createTopic, testLogLevel, uniqueName } from '../support/kafka.js';
 import { eventually, produceJson } from '../support/produce.js';
 
 const Ride = z.object({ id: z.number().int(), total_amount: z.number() });
@@ -21,7 +21,7 @@ function newApp() {
   return new App({
     id: uniqueName('worker-test'),
     broker: brokers(),
-    logLevel: 'silent',
+    logLevel: testLogLevel(),
     topicPartitions: 4,
   });
 }
@@ -133,5 +133,27 @@ describe('worker on a real broker', () => {
     expect(highIds.filter((id) => lowIds.includes(id))).toEqual([]);
     expect(JSON.parse(gotHigh[0]!.value!)).toEqual(rides.find((r) => r.id === highIds[0]));
     expect(gotHigh[0]!.key).toBe(String(highIds[0]));
+  });
+
+  it('output far over the broker batch limit (1 MiB) arrives whole and in order: requests are split by bytes', async () => {
+    const name = await createTopic(uniqueName('rides'), { partitions: 1 });
+    const total = 1500;
+    await produceJson(
+      name,
+      Array.from({ length: total }, (_, id) => ({ value: { id, total_amount: id } })),
+    );
+    const app = newApp();
+    // 1,500 records of ~2 KB to one partition: 3 MB, more than one record batch may hold
+    const padded = app.topic(uniqueName('padded'), {
+      partitions: 1,
+      value: z.object({ id: z.number(), pad: z.string() }),
+    });
+    app.agent(app.topic(name, { value: Ride }), async (stream) => {
+      for await (const ride of stream) await padded.send({ id: ride.id, pad: 'x'.repeat(2000) });
+    });
+    const worker = await startWorker(app);
+    const got = await collect(padded.name, total, { timeoutMs: 30_000 });
+    expect(got.map((m) => JSON.parse(m.value!).id)).toEqual(Array.from({ length: total }, (_, id) => id));
+    expect(worker.state).toBe('running');
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The Strom app every bench program runs: raw keys on the input (they pass through unread),
- * JSON values without a schema, 4 partitions, and the producer setting described below.
+ * JSON values without a schema, 4 partitions, other settings default.
  */
 import { App, type AppOptions, stopOnSignals, type Topic, type TopicOptions } from '@strom/core';
 import { type Ride, report, type SystemConfig } from '../protocol.js';
@@ -12,14 +12,6 @@ export function benchApp(config: SystemConfig): App {
     keyCodec: 'raw',
     topicPartitions: 4,
     logLevel: 'warn',
-    // Strom's default (producerMaxInflightRecords 200 000) crashes the stateless pipeline: while
-    // one produce request is in flight the next one grows without bound, and kafkajs puts all
-    // records of a partition in one record batch; the keys send every ride to 2 partitions, so the
-    // batch soon exceeds the broker's message.max.bytes (1 MiB): MESSAGE_TOO_LARGE, the worker
-    // stops. 3 000 unacknowledged records (~0.9 MB) keep every request under that; the stateful
-    // and windowed programs, whose repartition topics carry the same rides, run with it too.
-    // See docs/benchmarks.md.
-    producerMaxInflightRecords: 3000,
     // experiments: BENCH_STROM_OPTIONS='{"partitionsConsumedConcurrently":2}' pnpm bench ...
     ...(JSON.parse(process.env.BENCH_STROM_OPTIONS ?? '{}') as Partial<AppOptions>),
   });

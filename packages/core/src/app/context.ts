@@ -122,6 +122,7 @@ export class AppContext implements TopicHost {
       client: lazyClient,
       lingerMs: this.settings.producerLingerMs,
       maxBatchRecords: this.settings.producerMaxBatchRecords,
+      maxRequestBytes: this.settings.producerMaxRequestBytes,
       maxInflightRecords: this.settings.producerMaxInflightRecords,
     });
     this.standalone = { producer, client, connected };

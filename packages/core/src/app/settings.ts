@@ -108,8 +108,16 @@ export const appSettingsSchema = z
       .number()
       .int()
       .positive()
-      .default(10_000)
-      .describe('Records per produce request.'),
+      .default(2000)
+      .describe('Records per produce request, at most.'),
+    producerMaxRequestBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(1_000_000)
+      .describe(
+        "Bytes per produce request, at most (a larger record goes alone); keep it under the topics' max.message.bytes.",
+      ),
     producerMaxInflightRecords: z
       .number()
       .int()

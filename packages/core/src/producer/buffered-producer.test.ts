@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OutRecord, ProducerClient } from '../transport/types.js';
-import { BufferedProducer } from './buffered-producer.js';
+import { BufferedProducer, recordBytes } from './buffered-producer.js';
 
 /** A client whose requests complete when the test says so, in any order it likes. */
 function manualClient() {
@@ -31,6 +31,7 @@ describe('BufferedProducer', () => {
       client,
       lingerMs: 1,
       maxBatchRecords: 100,
+      maxRequestBytes: 1_000_000,
       maxInflightRecords: 1000,
     });
     producer.send(record(1));
@@ -54,6 +55,7 @@ describe('BufferedProducer', () => {
       client,
       lingerMs: 50,
       maxBatchRecords: 100,
+      maxRequestBytes: 1_000_000,
       maxInflightRecords: 1000,
     });
     producer.send(record(1));
@@ -68,12 +70,60 @@ describe('BufferedProducer', () => {
     await expect(again).resolves.toBeUndefined();
   });
 
+  it('sends what queued meanwhile in requests of at most maxBatchRecords and maxRequestBytes, in order', async () => {
+    const { client, requests } = manualClient();
+    const size = recordBytes(record(10)); // every record from 10 to 99 has this size
+    const producer = new BufferedProducer({
+      client,
+      lingerMs: 1,
+      maxBatchRecords: 4,
+      maxRequestBytes: 3 * size,
+      maxInflightRecords: 1000,
+    });
+    producer.send(record(10));
+    await tick();
+    for (let n = 11; n < 21; n++) producer.send(record(n)); // 10 records wait for the first request
+    expect(producer.pending).toBe(11);
+    const sent: string[][] = [];
+    while (sent.length < requests.length || producer.pending > 0) {
+      const request = requests[sent.length]!;
+      sent.push(request.records.map((x) => String(x.value)));
+      request.complete();
+      await tick();
+    }
+    // bytes allow 3 records per request (fewer than the 4 of maxBatchRecords)
+    expect(sent).toEqual([['10'], ['11', '12', '13'], ['14', '15', '16'], ['17', '18', '19'], ['20']]);
+  });
+
+  it('a record larger than maxRequestBytes goes alone; records are never split or dropped', async () => {
+    const { client, requests } = manualClient();
+    const big: OutRecord = { topic: 't', key: null, value: Buffer.alloc(5000), partition: 0 };
+    const producer = new BufferedProducer({
+      client,
+      lingerMs: 1,
+      maxBatchRecords: 100,
+      maxRequestBytes: 1024,
+      maxInflightRecords: 1000,
+    });
+    producer.send(record(1));
+    producer.send(big);
+    producer.send(record(2));
+    const flushed = producer.flush();
+    for (let i = 0; i < 3; i++) {
+      await tick();
+      requests[i]!.complete();
+    }
+    await flushed;
+    expect(requests.map((r) => r.records.map((x) => x.value!.length))).toEqual([[1], [5000], [1]]);
+  });
+
   it('asks the caller to wait when too many records are unacknowledged', async () => {
     const { client, requests } = manualClient();
     const producer = new BufferedProducer({
       client,
       lingerMs: 50,
       maxBatchRecords: 100,
+      maxRequestBytes: 1_000_000,
       maxInflightRecords: 2,
     });
     expect(producer.send(record(1))).toBeUndefined();

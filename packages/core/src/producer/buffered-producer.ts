@@ -14,8 +14,14 @@ export interface BufferedProducerOptions {
   client: ProducerClient;
   /** How long a record may wait for others to share its request. */
   lingerMs: number;
-  /** Records per produce request. */
+  /** Records per produce request, at most. */
   maxBatchRecords: number;
+  /**
+   * Bytes per produce request, at most (keys, values and headers, plus a per-record allowance),
+   * except that a larger record goes alone. Keeps every partition's record batch under the
+   * broker's `message.max.bytes`.
+   */
+  maxRequestBytes: number;
   /** Queued + unacknowledged records above which `send` asks the caller to wait. */
   maxInflightRecords: number;
 }
@@ -25,10 +31,16 @@ export interface BufferedProducerOptions {
  * (DESIGN: no per-message await on I/O). One request is in flight at a time: requests sent
  * side by side can reach a partition out of order (a changelog would then end on an old
  * value), so records queue while one is on its way and leave together in the next.
+ * Records queued meanwhile leave in requests of at most `maxBatchRecords` records and
+ * `maxRequestBytes` bytes, one after another: kafkajs writes each partition's records of a request
+ * as one record batch, which the broker refuses above `message.max.bytes` (1 MiB by default).
  * The worker calls `flush()` before it commits offsets.
  */
 export class BufferedProducer implements RecordSender {
+  /** Queued records are `buffer[head..]`; those before `head` have left. */
   private buffer: OutRecord[] = [];
+  private head = 0;
+  private queuedBytes = 0;
   private inflight: Promise<void> | undefined;
   private inflightRecords = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -41,11 +53,14 @@ export class BufferedProducer implements RecordSender {
 
   send(record: OutRecord): void | Promise<void> {
     this.buffer.push(record);
-    if (this.buffer.length >= this.options.maxBatchRecords) this.sendBuffer();
-    else if (this.timer === undefined && this.inflight === undefined) {
+    this.queuedBytes += recordBytes(record);
+    const queued = this.buffer.length - this.head;
+    if (queued >= this.options.maxBatchRecords || this.queuedBytes >= this.options.maxRequestBytes) {
+      this.sendBuffer();
+    } else if (this.timer === undefined && this.inflight === undefined) {
       this.timer = setTimeout(() => this.sendBuffer(), this.options.lingerMs);
     }
-    if (this.inflightRecords + this.buffer.length > this.options.maxInflightRecords) return this.drain();
+    if (this.pending > this.options.maxInflightRecords) return this.drain();
   }
 
   /** Waits until nothing is queued or in flight; never rejects (a failure waits for flush()). */
@@ -71,7 +86,7 @@ export class BufferedProducer implements RecordSender {
 
   /** Records queued or awaiting acknowledgement. */
   get pending(): number {
-    return this.inflightRecords + this.buffer.length;
+    return this.inflightRecords + this.buffer.length - this.head;
   }
 
   private sendBuffer(): void {
@@ -80,9 +95,8 @@ export class BufferedProducer implements RecordSender {
       this.timer = undefined;
     }
     // the request in flight sends the buffer when it completes
-    if (this.inflight !== undefined || this.buffer.length === 0) return;
-    const records = this.buffer;
-    this.buffer = [];
+    if (this.inflight !== undefined || this.buffer.length === this.head) return;
+    const records = this.nextRequest();
     this.inflightRecords = records.length;
     this.inflight = this.options.client.send(records).then(
       (lastOffsets) => {
@@ -97,10 +111,41 @@ export class BufferedProducer implements RecordSender {
     );
   }
 
+  /** Takes the oldest queued records that fit in one request (at least one record). */
+  private nextRequest(): OutRecord[] {
+    const { maxBatchRecords, maxRequestBytes } = this.options;
+    const buffer = this.buffer;
+    const limit = Math.min(buffer.length, this.head + maxBatchRecords);
+    let end = this.head;
+    let bytes = 0;
+    while (end < limit) {
+      const size = recordBytes(buffer[end]!);
+      if (end > this.head && bytes + size > maxRequestBytes) break;
+      bytes += size;
+      end += 1;
+    }
+    this.queuedBytes -= bytes;
+    if (this.head === 0 && end === buffer.length) {
+      this.buffer = [];
+      return buffer;
+    }
+    const request = buffer.slice(this.head, end);
+    this.head = end;
+    // drop the records that left once they are most of the array (amortized: each moves once)
+    if (this.head === buffer.length) {
+      this.buffer = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > buffer.length) {
+      this.buffer = buffer.slice(this.head);
+      this.head = 0;
+    }
+    return request;
+  }
+
   private completed(): void {
     this.inflight = undefined;
     this.inflightRecords = 0;
-    if (this.buffer.length > 0) {
+    if (this.buffer.length > this.head) {
       this.sendBuffer();
       return;
     }
@@ -108,4 +153,23 @@ export class BufferedProducer implements RecordSender {
     this.drained = [];
     for (const resolve of waiting) resolve();
   }
+}
+
+/**
+ * A record's framing in a v2 record batch, at most: length, offset delta, key and value lengths and
+ * header count (varints, 5 bytes each), timestamp delta (varlong, 10) and attributes (1).
+ */
+const RECORD_OVERHEAD_BYTES = 36;
+
+/** The bytes a record adds to a produce request (an upper bound). */
+export function recordBytes(record: OutRecord): number {
+  let bytes = RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  if (record.headers !== undefined) {
+    for (const name in record.headers) {
+      const value = record.headers[name]!;
+      bytes +=
+        10 + Buffer.byteLength(name) + (typeof value === 'string' ? Buffer.byteLength(value) : value.length);
+    }
+  }
+  return bytes;
 }

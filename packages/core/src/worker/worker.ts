@@ -99,6 +99,7 @@ export class Worker implements ActorHost {
         client: producerClient,
         lingerMs: settings.producerLingerMs,
         maxBatchRecords: settings.producerMaxBatchRecords,
+        maxRequestBytes: settings.producerMaxRequestBytes,
         maxInflightRecords: settings.producerMaxInflightRecords,
       });
       this.uninstallSender = this.context.useSender(this.producer);
