@@ -2,7 +2,7 @@
  * Micro-benchmark of a tumbling windowed table's write path, in process (the agent test
  * harness, no broker): N events over `zones` keys, 1-minute windows, event time advancing.
  *
- *   pnpm exec tsx bench/micro/windowed-update.ts [events] [zones]
+ *   pnpm exec tsx --expose-gc bench/micro/windowed-update.ts [events] [zones]
  */
 import { App, z } from '@strom/core';
 import { testAgent } from '@strom/core/testing';
@@ -24,6 +24,9 @@ const harness = await testAgent(agent);
 const started = process.hrtime.bigint();
 for (let i = 0; i < events; i++) await harness.send({ zone: (i * 7919) % zones, at: i * 100 });
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+// the windows still held: run with node --expose-gc for a heap figure without garbage
+(globalThis as { gc?: () => void }).gc?.();
+const heapMb = Math.round(process.memoryUsage().heapUsed / 2 ** 20);
 await harness.stop();
 console.log(
   JSON.stringify({
@@ -31,5 +34,6 @@ console.log(
     zones,
     seconds: Number(seconds.toFixed(3)),
     eventsPerSec: Math.round(events / seconds),
+    heapMb,
   }),
 );

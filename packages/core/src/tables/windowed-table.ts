@@ -153,7 +153,7 @@ export class WindowedTable<K, V, E = unknown, R = V | undefined, F = V> {
     for (const window of open) {
       const id = encodeWindowedKey(key, window);
       const current = ((await partition.get(id)) ?? this.table.defaultFor()) as R;
-      this.write(partition, windows, key, id, fn(current));
+      this.write(partition, windows, key, id, window, fn(current));
     }
     await this.advance(partition, windows);
   }
@@ -171,7 +171,7 @@ export class WindowedTable<K, V, E = unknown, R = V | undefined, F = V> {
       for (const window of open) {
         const id = encodeWindowedKey(key, window);
         const current = (await partition.get(id)) ?? aggregate.init();
-        this.write(partition, windows, key, id, aggregate.add(current, value));
+        this.write(partition, windows, key, id, window, aggregate.add(current, value));
       }
       await this.advance(partition, windows);
       return;
@@ -197,7 +197,14 @@ export class WindowedTable<K, V, E = unknown, R = V | undefined, F = V> {
       if (update.late) this.late(key, time, event);
       for (const w of update.writes) {
         const state: SlidingStored<V> = { aggregate: w.aggregate, maxRecordMs: w.maxRecordMs };
-        this.write(partition, windows, key, encodeWindowedKey(key, w.window), state as unknown as V);
+        this.write(
+          partition,
+          windows,
+          key,
+          encodeWindowedKey(key, w.window),
+          w.window,
+          state as unknown as V,
+        );
       }
     } else {
       const range = sessionSearchRange(time, spec.inactivityGapMs);
@@ -225,6 +232,7 @@ export class WindowedTable<K, V, E = unknown, R = V | undefined, F = V> {
           windows,
           key,
           encodeWindowedKey(key, update.write.window),
+          update.write.window,
           update.write.aggregate,
         );
       }
@@ -312,10 +320,11 @@ export class WindowedTable<K, V, E = unknown, R = V | undefined, F = V> {
     windows: PartitionWindows<K>,
     key: K,
     id: string,
+    window: TimeWindow,
     value: V,
   ): void {
     this.table.writeId(partition, id, value);
-    windows.tracker.track(id);
+    windows.tracker.track(id, window);
     this.index(windows, key, id, true);
   }
 

@@ -129,6 +129,17 @@ describe('WindowTracker', () => {
     expect(ids(tracker.advance(30).expired)).toEqual([id('a', 0, 10)]);
   });
 
+  it('a window tracked past its close time beside open windows of the same end: only they are reported', () => {
+    const tracker = new WindowTracker(policy);
+    tracker.track(id('b', 0, 10));
+    tracker.observe(15); // closes the windows ending at 10 at the next advance
+    tracker.track(id('a', 0, 10), { startMs: 0, endMs: 10 });
+    expect(tracker.isTracked(id('a', 0, 10))).toBe(true);
+    expect(ids(tracker.advance().closed)).toEqual([id('b', 0, 10)]);
+    expect(ids(tracker.advance(30).expired)).toEqual([id('a', 0, 10), id('b', 0, 10)]);
+    expect(tracker.isTracked(id('a', 0, 10))).toBe(false);
+  });
+
   it('rejects keys that are not windowed keys', () => {
     expect(() => new WindowTracker(policy).track('"a"')).toThrow(/not a windowed key/);
   });

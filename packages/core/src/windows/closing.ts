@@ -118,27 +118,45 @@ export interface WindowTransitions<K = unknown> {
   readonly expired: TrackedWindow<K>[];
 }
 
-interface Entry {
-  readonly tracked: TrackedWindow;
-  readonly closesAt: number;
-  readonly expiresAt: number;
-  closed: boolean;
-}
-
-const byTime = (field: 'closesAt' | 'expiresAt') => (a: Entry, b: Entry) =>
-  a[field] - b[field] || (a.tracked.id < b.tracked.id ? -1 : a.tracked.id > b.tracked.id ? 1 : 0);
+/** What most events get: nothing closed, nothing expired (shared, never filled). */
+const NOTHING: WindowTransitions<never> = Object.freeze({
+  closed: Object.freeze([]) as unknown as never[],
+  expired: Object.freeze([]) as unknown as never[],
+});
 
 /**
- * The windows of one table partition, indexed by close time and by expiry time, and the
- * partition's stream time. Feed it every window written (`track`) or deleted by a session merge
- * (`untrack`) and every event time (`advance`); it tells which windows closed (exactly once) and
- * which expired. After a restart, `rebuild` it from the stored keys.
+ * The tracked windows sharing one end time. Close and expiry times are the end plus a constant
+ * of the policy, so all of them close together and expire together, and the order of end times
+ * is the order of both.
+ */
+interface EndGroup {
+  readonly endMs: number;
+  /** Windowed keys of the group; decoded only when they close or expire. */
+  readonly ids: Set<string>;
+  closed: boolean;
+  /** Windows tracked after their close time but before the group was reported (not reported). */
+  alreadyClosed?: Set<string>;
+}
+
+const ascending = (a: number, b: number) => a - b;
+
+/**
+ * The windows of one table partition, grouped by end time, and the partition's stream time. Feed
+ * it every window written (`track`) or deleted by a session merge (`untrack`) and every event
+ * time (`advance`); it tells which windows closed (exactly once) and which expired. After a
+ * restart, `rebuild` it from the stored keys.
+ *
+ * Per window it keeps one set entry (the key text the table already holds): a tumbling count
+ * over many keys keeps hundreds of thousands of windows open, and every object kept per window
+ * is heap the garbage collector walks again and again.
  */
 export class WindowTracker<K = unknown> {
-  private readonly entries = new Map<string, Entry>();
-  private readonly toClose = new MinHeap<Entry>(byTime('closesAt'));
-  private readonly toExpire = new MinHeap<Entry>(byTime('expiresAt'));
+  private readonly groups = new Map<number, EndGroup>();
+  /** End times of groups not yet closed, and of groups not yet expired (each once). */
+  private readonly openEnds = new MinHeap<number>(ascending);
+  private readonly liveEnds = new MinHeap<number>(ascending);
   private streamTime = NO_STREAM_TIME;
+  private count = 0;
 
   constructor(readonly policy: WindowPolicy) {}
 
@@ -149,7 +167,7 @@ export class WindowTracker<K = unknown> {
 
   /** How many windows are tracked (open or closed, not yet expired). */
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
   /** Moves stream time to `max(stream time, timeMs)` and returns it. Closes nothing yet. */
@@ -159,31 +177,35 @@ export class WindowTracker<K = unknown> {
   }
 
   /**
-   * Starts tracking a stored window (its windowed key). Idempotent. A window already past its
-   * close time is recorded as closed without being reported (it was, before a restart).
+   * Starts tracking a stored window (its windowed key; pass its window when known, to skip
+   * parsing the key). Idempotent. A window already past its close time is recorded as closed
+   * without being reported (it was, before a restart).
    */
-  track(id: string): void {
-    if (this.entries.has(id)) return;
-    const { key, window } = decodeWindowedKey<K>(id);
-    const entry: Entry = {
-      tracked: { id, key, window },
-      closesAt: closesAtMs(this.policy, window),
-      expiresAt: expiresAtMs(this.policy, window),
-      closed: false,
-    };
-    entry.closed = entry.closesAt <= this.streamTime;
-    this.entries.set(id, entry);
-    if (!entry.closed) this.toClose.push(entry);
-    this.toExpire.push(entry);
+  track(id: string, window: TimeWindow = decodeWindowedKey(id).window): void {
+    const endMs = window.endMs;
+    let group = this.groups.get(endMs);
+    if (group === undefined) {
+      group = { endMs, ids: new Set(), closed: this.closesBy(endMs) };
+      this.groups.set(endMs, group);
+      if (!group.closed) this.openEnds.push(endMs);
+      this.liveEnds.push(endMs);
+    } else if (group.ids.has(id)) {
+      return;
+    } else if (!group.closed && this.closesBy(endMs)) {
+      (group.alreadyClosed ??= new Set()).add(id);
+    }
+    group.ids.add(id);
+    this.count += 1;
   }
 
   /** Forgets a window deleted for another reason (a session merged into a larger one). */
   untrack(id: string): void {
-    this.entries.delete(id);
+    const group = this.groups.get(decodeWindowedKey(id).window.endMs);
+    if (group?.ids.delete(id)) this.count -= 1;
   }
 
   isTracked(id: string): boolean {
-    return this.entries.has(id);
+    return this.groups.get(decodeWindowedKey(id).window.endMs)?.ids.has(id) ?? false;
   }
 
   /**
@@ -192,6 +214,11 @@ export class WindowTracker<K = unknown> {
    */
   advance(timeMs?: number): WindowTransitions<K> {
     if (timeMs !== undefined) this.observe(timeMs);
+    const nextClose = this.openEnds.peek();
+    const nextExpiry = this.liveEnds.peek();
+    const closing = nextClose !== undefined && this.closesBy(nextClose);
+    const expiring = nextExpiry !== undefined && nextExpiry + this.policy.expiresMs <= this.streamTime;
+    if (!closing && !expiring) return NOTHING;
     return { closed: this.popClosed(), expired: this.popExpired() };
   }
 
@@ -202,36 +229,61 @@ export class WindowTracker<K = unknown> {
    * restart that are still stored are reported again when it passes them (at least once).
    */
   rebuild(ids: Iterable<string>, streamTimeMs: number = NO_STREAM_TIME): void {
-    this.entries.clear();
-    this.toClose.clear();
-    this.toExpire.clear();
+    this.groups.clear();
+    this.openEnds.clear();
+    this.liveEnds.clear();
+    this.count = 0;
     this.streamTime = streamTimeMs;
     for (const id of ids) this.track(id);
   }
 
+  private closesBy(endMs: number): boolean {
+    return endMs + this.policy.closeAfterMs <= this.streamTime;
+  }
+
   private popClosed(): TrackedWindow<K>[] {
     const closed: TrackedWindow<K>[] = [];
-    for (let top = this.toClose.peek(); top !== undefined && top.closesAt <= this.streamTime; ) {
-      this.toClose.pop();
-      if (this.entries.get(top.tracked.id) === top && !top.closed) {
-        top.closed = true;
-        closed.push(top.tracked as TrackedWindow<K>);
+    for (
+      let end = this.openEnds.peek();
+      end !== undefined && this.closesBy(end);
+      end = this.openEnds.peek()
+    ) {
+      this.openEnds.pop();
+      const group = this.groups.get(end);
+      if (group === undefined || group.closed) continue;
+      group.closed = true;
+      for (const id of sortedIds(group.ids)) {
+        if (!group.alreadyClosed?.has(id)) closed.push(tracked(id));
       }
-      top = this.toClose.peek();
+      group.alreadyClosed = undefined;
     }
     return closed;
   }
 
   private popExpired(): TrackedWindow<K>[] {
     const expired: TrackedWindow<K>[] = [];
-    for (let top = this.toExpire.peek(); top !== undefined && top.expiresAt <= this.streamTime; ) {
-      this.toExpire.pop();
-      if (this.entries.get(top.tracked.id) === top) {
-        this.entries.delete(top.tracked.id);
-        expired.push(top.tracked as TrackedWindow<K>);
-      }
-      top = this.toExpire.peek();
+    const expiresMs = this.policy.expiresMs;
+    for (
+      let end = this.liveEnds.peek();
+      end !== undefined && end + expiresMs <= this.streamTime;
+      end = this.liveEnds.peek()
+    ) {
+      this.liveEnds.pop();
+      const group = this.groups.get(end);
+      if (group === undefined) continue;
+      this.groups.delete(end);
+      this.count -= group.ids.size;
+      for (const id of sortedIds(group.ids)) expired.push(tracked(id));
     }
     return expired;
   }
+}
+
+function sortedIds(ids: Set<string>): string[] {
+  return [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function tracked<K>(id: string): TrackedWindow<K> {
+  const { key, window } = decodeWindowedKey<K>(id);
+  return { id, key, window };
 }
