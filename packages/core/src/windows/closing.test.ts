@@ -141,7 +141,11 @@ describe('WindowTracker', () => {
   });
 
   it('rejects keys that are not windowed keys', () => {
-    expect(() => new WindowTracker(policy).track('"a"')).toThrow(/not a windowed key/);
+    const tracker = new WindowTracker(policy);
+    expect(() => tracker.track('"a"')).toThrow(/not a windowed key/);
+    expect(tracker.isTracked('"a"')).toBe(false);
+    tracker.untrack('"a"'); // nothing to forget
+    expect(tracker.size).toBe(0);
   });
 });
 

@@ -11,7 +11,7 @@
  *   in the changelog. `expires` must cover closing (see {@link minExpiresMs}).
  */
 import { MinHeap } from './heap.js';
-import { decodeWindowedKey } from './key.js';
+import { decodeWindowedKey, tryDecodeWindowedKey } from './key.js';
 import { requireWholeMs, type TimeWindow, type WindowSpec } from './window.js';
 
 /** Stream time before any event. */
@@ -200,12 +200,16 @@ export class WindowTracker<K = unknown> {
 
   /** Forgets a window deleted for another reason (a session merged into a larger one). */
   untrack(id: string): void {
-    const group = this.groups.get(decodeWindowedKey(id).window.endMs);
-    if (group?.ids.delete(id)) this.count -= 1;
+    if (this.groupOf(id)?.ids.delete(id)) this.count -= 1;
   }
 
   isTracked(id: string): boolean {
-    return this.groups.get(decodeWindowedKey(id).window.endMs)?.ids.has(id) ?? false;
+    return this.groupOf(id)?.ids.has(id) ?? false;
+  }
+
+  private groupOf(id: string): EndGroup | undefined {
+    const endMs = tryDecodeWindowedKey(id)?.window.endMs;
+    return endMs === undefined ? undefined : this.groups.get(endMs);
   }
 
   /**
