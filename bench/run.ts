@@ -116,9 +116,11 @@ const scenarios = allScenarios();
 const docsStore = join(REPO_DIR, 'docs', 'benchmarks.json');
 const reportFile = args.out ?? join(REPO_DIR, 'docs', 'benchmarks.md');
 const storeFile = args.out === undefined ? docsStore : `${args.out.replace(/\.md$/, '')}.json`;
+const changesFile = join(BENCH_DIR, 'hot-path-changes.md');
+const hotPathChanges = existsSync(changesFile) ? readFileSync(changesFile, 'utf8') : undefined;
 if (args['report-only']) {
   const store = loadStore(existsSync(storeFile) ? storeFile : docsStore);
-  writeFileSync(reportFile, renderMarkdown({ store, scenarios }));
+  writeFileSync(reportFile, renderMarkdown({ store, scenarios, hotPathChanges }));
   console.error(`[bench] wrote ${reportFile} from ${existsSync(storeFile) ? storeFile : docsStore}`);
   process.exit(0);
 }
@@ -370,7 +372,7 @@ if (!args['no-docs']) {
   }
   const store = mergeEntries(previous, entries);
   saveStore(storeFile, store);
-  writeFileSync(reportFile, renderMarkdown({ store, scenarios }));
+  writeFileSync(reportFile, renderMarkdown({ store, scenarios, hotPathChanges }));
   log(`wrote ${storeFile} and ${reportFile}`);
 }
 process.exit(results.every((r) => r.ok) ? 0 : 1);
