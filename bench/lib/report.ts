@@ -267,17 +267,15 @@ function pushScenario(
   if (strom && kafkajs && faust) {
     const vsKafkajs = strom.summary.medianEps / kafkajs.summary.medianEps;
     const vsFaust = strom.summary.medianEps / faust.summary.medianEps;
-    const verdict = (x: number, goal: number, base: (typeof rows)[number]) =>
-      Number.isFinite(x)
-        ? `${x.toFixed(2)}x${base.entry.settings.events === strom.entry.settings.events ? '' : ' *'}: ${x >= goal ? 'met' : 'not met'}`
-        : 'not measured';
-    // issue #7 sets goals for the processing scenarios only (1-3), not for recovery
-    const ratio = (x: number, base: (typeof rows)[number]) =>
+    const times = (x: number, base: (typeof rows)[number]) =>
       `${x.toFixed(2)}x${base.entry.settings.events === strom.entry.settings.events ? '' : ' *'}`;
+    const verdict = (x: number, goal: number, base: (typeof rows)[number]) =>
+      Number.isFinite(x) ? `${times(x, base)}: ${x >= goal ? 'met' : 'not met'}` : 'not measured';
+    // issue #7 sets goals for the processing scenarios only (1-3), not for recovery
     push(
       GOAL_SCENARIOS.has(scenario.name)
         ? `Goals for Strom: ≥ 0.8x the kafkajs program (${verdict(vsKafkajs, 0.8, kafkajs)}); ≥ 5x Faust (${verdict(vsFaust, 5, faust)}).`
-        : `Strom: ${ratio(vsKafkajs, kafkajs)} the kafkajs program, ${ratio(vsFaust, faust)} Faust (no goals set for this scenario).`,
+        : `Strom: ${times(vsKafkajs, kafkajs)} the kafkajs program, ${times(vsFaust, faust)} Faust (no goals set for this scenario).`,
       '',
     );
   }

@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LogLevel } from '@strom/core';
 import { type IHeaders, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
+import { LOG_LEVELS } from '../../packages/core/src/logging/logger.js';
 
 /** Bootstrap servers from `KAFKA_BROKERS` (set by the global setup, or by you). */
 export function brokers(): string[] {
@@ -42,8 +43,7 @@ export function uniqueName(prefix = 'test'): string {
  */
 export function testLogLevel(): LogLevel {
   const level = process.env.STROM_TEST_LOG_LEVEL;
-  const known: readonly string[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
-  return level && known.includes(level) ? (level as LogLevel) : 'silent';
+  return LOG_LEVELS.find((known) => known === level) ?? 'silent';
 }
 
 /** A fresh consumer group id: `uniqueName(prefix)` with a `group` default prefix. */

@@ -40,7 +40,6 @@ export class BufferedProducer implements RecordSender {
   /** Queued records are `buffer[head..]`; those before `head` have left. */
   private buffer: OutRecord[] = [];
   private head = 0;
-  private queuedBytes = 0;
   private inflight: Promise<void> | undefined;
   private inflightRecords = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -53,11 +52,8 @@ export class BufferedProducer implements RecordSender {
 
   send(record: OutRecord): void | Promise<void> {
     this.buffer.push(record);
-    this.queuedBytes += recordBytes(record);
-    const queued = this.buffer.length - this.head;
-    if (queued >= this.options.maxBatchRecords || this.queuedBytes >= this.options.maxRequestBytes) {
-      this.sendBuffer();
-    } else if (this.timer === undefined && this.inflight === undefined) {
+    if (this.buffer.length - this.head >= this.options.maxBatchRecords) this.sendBuffer();
+    else if (this.timer === undefined && this.inflight === undefined) {
       this.timer = setTimeout(() => this.sendBuffer(), this.options.lingerMs);
     }
     if (this.pending > this.options.maxInflightRecords) return this.drain();
@@ -124,7 +120,6 @@ export class BufferedProducer implements RecordSender {
       bytes += size;
       end += 1;
     }
-    this.queuedBytes -= bytes;
     if (this.head === 0 && end === buffer.length) {
       this.buffer = [];
       return buffer;
