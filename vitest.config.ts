@@ -5,6 +5,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['development'] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+    // the fault suite runs on its own: pnpm test:faults (vitest.faults.config.ts)
+    exclude: ['**/node_modules/**', 'test/faults/**'],
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
