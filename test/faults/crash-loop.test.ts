@@ -46,6 +46,7 @@ describe.each(['memory', 'rocksdb'] as const)('crash loop, %s store', (store) =>
     await source.close();
     const pipeline = new CountPipeline({ appId, input, output });
     const fleet = new WorkerFleet({
+      name: appId,
       app: 'test/fixtures/count-app.ts',
       env: {
         TEST_APP_ID: appId,
@@ -57,7 +58,7 @@ describe.each(['memory', 'rocksdb'] as const)('crash loop, %s store', (store) =>
       },
     });
     cleanups.push(async () => {
-      await fleet.killAll();
+      await fleet.close();
       await pipeline.close();
       rmSync(stateDir, { recursive: true, force: true });
     });

@@ -106,6 +106,35 @@ export class CountPipeline {
     );
   }
 
+  /**
+   * Samples the changelog's partitions every `intervalMs` until `stop()`, which returns the
+   * longest time one partition went without a new record: with input flowing, how long its
+   * events waited for a worker.
+   */
+  watchStalls(intervalMs = 250): { stop: () => Promise<number> } {
+    let stopped = false;
+    const last = new Map<number, { end: number; at: number }>();
+    let longest = 0;
+    const loop = (async () => {
+      while (!stopped) {
+        const now = Date.now();
+        for (const [partition, end] of await this.ends(this.changelog)) {
+          const seen = last.get(partition);
+          if (seen === undefined || end > seen.end) last.set(partition, { end, at: now });
+          else longest = Math.max(longest, now - seen.at);
+        }
+        await new Promise((r) => setTimeout(r, intervalMs));
+      }
+    })();
+    return {
+      stop: async () => {
+        stopped = true;
+        await loop;
+        return longest;
+      },
+    };
+  }
+
   /** The table `counts`, read from its changelog. */
   async readCounts(): Promise<Map<string, number>> {
     const app = new App({

@@ -5,6 +5,8 @@
  * exit 0 within a bound, a stopping worker that rejoins the group or starts recovering, raw stack
  * traces on the output.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { killAll, spawnApp, type WorkerProcess } from '../../support/processes.js';
 
 export interface FleetWorker {
@@ -17,6 +19,8 @@ export interface FleetWorker {
 }
 
 export interface FleetOptions {
+  /** Names the directory the workers' output is saved to: `.faults/workers/<name>/`. */
+  name: string;
   /** App file, e.g. `test/fixtures/count-app.ts`; run with the `worker` command. */
   app: string;
   env: Record<string, string>;
@@ -46,10 +50,13 @@ export class WorkerFleet {
   /** Ms from SIGTERM to exit, per SIGTERM sent. */
   readonly stopTimesMs: number[] = [];
   readonly incidents: Incident[] = [];
+  /** Where {@link close} saves the workers' output. */
+  readonly logDir: string;
   private readonly stopBoundMs: number;
 
   constructor(private readonly options: FleetOptions) {
     this.stopBoundMs = options.stopBoundMs ?? 30_000;
+    this.logDir = join('.faults', 'workers', options.name);
   }
 
   start(slot = 0): FleetWorker {
@@ -134,14 +141,22 @@ export class WorkerFleet {
 
   /** Every incident so far, lifecycle ones included, as text for a failure message. */
   report(): string {
-    return [...this.incidents, ...this.lifecycleIncidents()]
-      .map((i) => `worker ${i.pid} (slot ${i.slot}) ${i.what}:\n  ${i.evidence.join('\n  ')}`)
-      .join('\n');
+    const incidents = [...this.incidents, ...this.lifecycleIncidents()];
+    if (incidents.length === 0) return '';
+    return [
+      ...incidents.map((i) => `worker ${i.pid} (slot ${i.slot}) ${i.what}:\n  ${i.evidence.join('\n  ')}`),
+      `(every worker's output: ${this.logDir}/)`,
+    ].join('\n');
   }
 
-  async killAll(): Promise<void> {
+  /** Kills what still runs and saves every worker's output to `slot<slot>-<pid>.log` in {@link logDir}. */
+  async close(): Promise<void> {
     for (const worker of this.workers) if (isAlive(worker)) worker.signal ??= 'SIGKILL';
     await killAll(this.workers.map((w) => w.process));
+    mkdirSync(this.logDir, { recursive: true });
+    for (const w of this.workers) {
+      writeFileSync(join(this.logDir, `slot${w.slot}-${w.pid}.log`), `${w.process.lines.join('\n')}\n`);
+    }
   }
 
   private incident(worker: FleetWorker, what: string): void {

@@ -1,0 +1,120 @@
+/**
+ * A rebalance storm: 3 workers count an input produced at a steady rate on 8 partitions; every
+ * 3-10 s a random worker gets SIGTERM or SIGKILL and is restarted in its slot (own state
+ * directory). Afterwards all but one stop on SIGTERM, the last drains the input and stops too.
+ * Every SIGTERM must end in exit 0 within 30 s, no stopping worker may rejoin or recover, no
+ * worker may exit unasked, nothing may be lost, and the group must finish the input.
+ *
+ * Knobs: FAULT_STORM_MS (default 120 000), FAULT_STORM_RATE (events/s, default 1000),
+ * FAULT_STORM_STORE (rocksdb or memory, default rocksdb), FAULT_SEED.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { createTopic, uniqueName } from '../support/kafka.js';
+import { checkCounts } from './support/count-check.js';
+import { CountInput } from './support/count-input.js';
+import { CountPipeline } from './support/count-pipeline.js';
+import { reportFigures } from './support/figures.js';
+import { seededRandom } from './support/seeded-random.js';
+import { median, percent } from './support/stats.js';
+import { WorkerFleet } from './support/worker-fleet.js';
+
+const STORM_MS = Number(process.env.FAULT_STORM_MS ?? 120_000);
+const RATE = Number(process.env.FAULT_STORM_RATE ?? 1000);
+const STORE = process.env.FAULT_STORM_STORE === 'memory' ? 'memory' : 'rocksdb';
+const WORKERS = 3;
+const PARTITIONS = 8;
+const KEYS = 1000;
+const STOP_BOUND_MS = 30_000;
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+it(`${WORKERS} workers, a random SIGTERM or SIGKILL every 3-10 s for ${STORM_MS / 1000} s: no loss, clean stops, no stall`, {
+  timeout: STORM_MS + 300_000,
+}, async () => {
+  const random = seededRandom();
+  const input = await createTopic(uniqueName('storm-in'), { partitions: PARTITIONS });
+  const output = await createTopic(uniqueName('storm-out'), { partitions: PARTITIONS });
+  const appId = uniqueName('storm');
+  const stateRoot = mkdtempSync(join(tmpdir(), 'strom-storm-'));
+  const source = new CountInput({ topic: input, partitions: PARTITIONS, keys: KEYS });
+  const pipeline = new CountPipeline({ appId, input, output });
+  const fleet = new WorkerFleet({
+    name: appId,
+    app: 'test/fixtures/count-app.ts',
+    env: { TEST_APP_ID: appId, TEST_INPUT: input, TEST_OUTPUT: output, TEST_STORE: STORE },
+    slotEnv: (slot) => ({ TEST_STATE_DIR: join(stateRoot, `slot-${slot}`) }),
+    stopBoundMs: STOP_BOUND_MS,
+  });
+  const producing = source.steady(RATE);
+  cleanups.push(async () => {
+    await producing.stop().catch(() => undefined);
+    await source.close();
+    await fleet.close();
+    await pipeline.close();
+    rmSync(stateRoot, { recursive: true, force: true });
+  });
+
+  const started = Date.now();
+  for (let slot = 0; slot < WORKERS; slot++) fleet.start(slot);
+  await Promise.all(fleet.workers.map((w) => w.process.waitFor(/worker running/, 60_000)));
+  expect(await pipeline.waitForChangelogPast(0, 60_000), 'the group never counted').toBeDefined();
+
+  const stalls = pipeline.watchStalls();
+  const faults = { SIGTERM: 0, SIGKILL: 0 };
+  const stormEnd = Date.now() + STORM_MS;
+  while (Date.now() < stormEnd) {
+    await new Promise((r) => setTimeout(r, random.between(3000, 10_000)));
+    const slot = random.between(0, WORKERS - 1);
+    const victim = fleet.running(slot);
+    expect(victim, `slot ${slot} has no live worker:\n${fleet.report()}`).toBeDefined();
+    const signal = random.pick(['SIGTERM', 'SIGKILL'] as const);
+    faults[signal] += 1;
+    if (signal === 'SIGTERM') await fleet.terminate(victim!);
+    else await fleet.kill(victim!);
+    fleet.start(slot);
+  }
+  await producing.stop();
+  const longestStallMs = await stalls.stop();
+
+  // all but one leave on SIGTERM; the last one drains the input alone
+  for (let slot = 1; slot < WORKERS; slot++) await fleet.terminate(fleet.running(slot)!);
+  const last = fleet.running(0)!;
+  const drainMs = await pipeline.waitUntilDrained(120_000);
+  expect(drainMs, `the last worker did not finish the input:\n${fleet.report()}`).toBeDefined();
+  await fleet.terminate(last);
+  const wallMs = Date.now() - started;
+
+  const counts = await pipeline.readCounts();
+  const ids = await pipeline.readOutputIds();
+  const check = checkCounts(counts, source.truth, { ids, acked: source.ackedIds });
+  const stops = fleet.stopTimesMs;
+  reportFigures({
+    scenario: `rebalance storm, ${WORKERS} workers, ${STORE} store`,
+    events: source.acked,
+    faults: faults.SIGTERM + faults.SIGKILL,
+    lost: check.lost + check.missingIds,
+    duplicated: check.duplicated,
+    recoverMs: longestStallMs,
+    notes: [
+      `${faults.SIGTERM} SIGTERM + ${faults.SIGKILL} SIGKILL in ${STORM_MS / 1000} s at ${RATE} events/s`,
+      `over-count ${percent(check.duplicated, source.acked)}`,
+      `recover = longest partition stall`,
+      `SIGTERM to exit median ${median(stops)} ms, max ${Math.max(...stops)} ms`,
+      `workers started ${fleet.workers.length}`,
+      `drain ${drainMs} ms, wall ${wallMs} ms, seed ${random.seed}`,
+    ].join('; '),
+  });
+
+  expect(fleet.report()).toBe('');
+  expect(Math.max(...stops)).toBeLessThan(STOP_BOUND_MS);
+  expect(check.short, 'keys counted below their truth').toEqual([]);
+  expect(check.lost).toBe(0);
+  expect(check.firstMissingIds, 'events that were never counted').toEqual([]);
+  expect(check.unknownKeys).toEqual([]);
+});
