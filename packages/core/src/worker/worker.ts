@@ -134,6 +134,7 @@ export class Worker implements ActorHost {
   private async startSteps(): Promise<WorkerDescription> {
     this.moveTo('starting');
     const { settings } = this.context;
+    this.log.info({ appId: settings.id, brokers: settings.brokers }, 'worker starting');
     const step = <T>(value: T): T => {
       if (this.stopping !== undefined) throw new StopRequested();
       return value;
@@ -203,6 +204,7 @@ export class Worker implements ActorHost {
         else this.fail(error);
       });
       step(await consumer.connect());
+      this.log.info({ groupId: settings.id }, 'joining the consumer group');
       step(
         await consumer.subscribe(
           this.router.topics().map((t) => t.name),
