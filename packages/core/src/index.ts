@@ -43,6 +43,6 @@ export type { Aggregator, TimeWindow } from './windows/index.js';
 export { aggregate, count, max, mean, min, reduce, sum } from './windows/index.js';
 export { formatBanner } from './worker/banner.js';
 export { DEAD_LETTER_HEADERS } from './worker/dead-letters.js';
-export { stopOnSignals } from './worker/signals.js';
+export { PROCESS_EXIT, stopOnSignals, stopOnUnhandledErrors } from './worker/signals.js';
 export type { WorkerDescription, WorkerState } from './worker/worker.js';
-export { Worker } from './worker/worker.js';
+export { WORKER_EXIT, Worker } from './worker/worker.js';

@@ -1,6 +1,12 @@
-import { formatBanner, stopOnSignals } from '@strom/core';
+import { formatBanner, stopOnSignals, stopOnUnhandledErrors, type Worker } from '@strom/core';
 import type { CommandModule } from 'yargs';
 import type { CommandContext, GlobalArgs } from '../context.js';
+
+/**
+ * After the worker stopped, the process ends even if agent code still holds the event loop
+ * (a timer, a socket): what it does can no longer be committed.
+ */
+const EXIT_GRACE_MS = 1000;
 
 /** `strom worker`: run the app's agents until SIGINT/SIGTERM. */
 export function workerCommand(context: CommandContext): CommandModule<GlobalArgs, GlobalArgs> {
@@ -8,16 +14,23 @@ export function workerCommand(context: CommandContext): CommandModule<GlobalArgs
     command: 'worker',
     describe: "run the app's agents in this process (stop with Ctrl-C / SIGTERM)",
     handler: async (args) => {
-      const app = await context.connectedApp(args);
-      const worker = app.createWorker();
-      const removeHandlers = stopOnSignals(worker);
+      let worker: Worker | undefined;
+      // installed before the app loads and the broker is probed: a signal then exits 0 at once
+      const removeSignals = stopOnSignals(() => worker);
+      let removeGuards: (() => void) | undefined;
       try {
-        const description = await worker.start();
-        process.stdout.write(`${formatBanner(description)}\n`);
+        const app = await context.connectedApp(args);
+        worker = app.createWorker();
+        removeGuards = stopOnUnhandledErrors(worker);
+        // a start that failed, or that a signal stopped, is reported once the worker finished stopping
+        const description = await worker.start().catch(() => undefined);
+        if (description !== undefined) process.stdout.write(`${formatBanner(description)}\n`);
         context.exitCode = await worker.finished;
-        if (worker.error !== undefined) throw worker.error;
+        if (worker.error !== undefined && context.exitCode === 1) throw worker.error;
+        setTimeout(() => process.exit(context.exitCode), EXIT_GRACE_MS).unref();
       } finally {
-        removeHandlers();
+        removeSignals();
+        removeGuards?.();
       }
     },
   };

@@ -67,10 +67,16 @@ export class Actor implements StreamContext {
         : runWithEventSlot(this.slot, () => this.supervise());
   }
 
-  /** Ends every stream of this actor once its queue is empty, and waits for the agent to return. */
-  async stop(): Promise<void> {
-    this.root.close();
-    for (const channel of this.channels.values()) channel.close();
+  /**
+   * Ends every stream of this actor and waits for the agent to return. `drain` lets the agent
+   * read what is queued first (the test harness); otherwise queued events are abandoned unread,
+   * so only the events the agent is inside of finish (a stopping worker).
+   */
+  async stop(options: { drain: boolean } = { drain: true }): Promise<void> {
+    for (const channel of [this.root, ...this.channels.values()]) {
+      if (options.drain) channel.close();
+      else channel.abandon();
+    }
     await this.running;
     await Promise.allSettled(this.tasks);
   }

@@ -106,7 +106,7 @@ export class AppContext implements TopicHost {
 
   private standaloneSender(): BufferedProducer {
     if (this.standalone) return this.standalone.producer;
-    const client = this.client().producer({ acks: this.settings.acks, idempotent: false });
+    const client = this.client().producer({ acks: this.settings.acks, idempotent: true });
     const connected = client.connect();
     // the first send waits for the connection; later ones find it resolved
     const lazyClient: ProducerClient = {

@@ -72,6 +72,16 @@ export class Channel {
     this.wake();
   }
 
+  /**
+   * Closes the channel and drops what is queued without finishing it: a stopping worker runs no
+   * agent code on events it has not started, and their offsets stay uncommitted (redone later).
+   */
+  abandon(): void {
+    this.queue = [];
+    this.head = 0;
+    this.close();
+  }
+
   /** Finishes every queued event without processing it (used when a partition is dropped). */
   discard(): void {
     for (let item = this.shift(); item !== undefined; item = this.shift()) finish(item);

@@ -23,6 +23,8 @@ export interface TableManagerOptions {
   storeFor: (table: AnyTable) => Store;
   /** Offset of the last acknowledged record this worker produced to a partition. */
   ackedOffset: (topic: string, partition: number) => bigint | undefined;
+  /** A recovery or standby failed for a reason other than the manager closing: stop the worker. */
+  onError: (error: unknown) => void;
   log: Logger;
 }
 
@@ -65,6 +67,11 @@ export class TableManager implements TablePartitions {
   /** Global tables: loaded from every changelog partition before any event runs, then followed. */
   private globalReady: Promise<void> = Promise.resolve();
   private readonly globalFollows: FollowHandle[] = [];
+  /**
+   * Set when the worker starts stopping. From then on no assignment, standby or recovery starts,
+   * recoveries in flight end without installing their partition, and reads of the changelog end.
+   */
+  private closed = false;
 
   constructor(private readonly options: TableManagerOptions) {
     this.log = options.log.child({ component: 'tables' });
@@ -85,7 +92,7 @@ export class TableManager implements TablePartitions {
       await this.options.reader.start(this.options.tables.map((t) => t.changelog.name));
     }
     const globals = this.options.tables.filter((t) => t.global);
-    this.globalReady = Promise.all(globals.map((t) => this.loadGlobal(t))).then(() => undefined);
+    this.globalReady = this.guard(Promise.all(globals.map((t) => this.loadGlobal(t))).then(() => undefined));
   }
 
   /** Reads every partition of a global table's changelog to its end, then keeps following it. */
@@ -116,6 +123,7 @@ export class TableManager implements TablePartitions {
 
   /** A new assignment: drop table partitions no longer needed, make the new ones current. */
   assign(assignment: readonly Assignment[]): void {
+    if (this.closed) return;
     for (const table of this.options.tables) {
       if (table.global) continue;
       const wanted = this.partitionsFor(table, assignment);
@@ -138,7 +146,7 @@ export class TableManager implements TablePartitions {
         this.generations.set(key, generation);
         const standby = this.standbys.get(key);
         this.standbys.delete(key);
-        this.recoveries.set(key, this.recover(table, p, generation, standby));
+        this.recoveries.set(key, this.guard(this.recover(table, p, generation, standby)));
       }
     }
   }
@@ -146,6 +154,7 @@ export class TableManager implements TablePartitions {
   /** Standby duties from the assignor: per partition count, the partitions to keep a copy of. */
   async setStandbys(byCount: Readonly<Record<number, number[]>>): Promise<void> {
     for (const table of this.options.tables) {
+      if (this.closed) return;
       if (table.global) continue;
       const count = this.partitionCounts.get(table)!;
       const active = this.held.get(table)!;
@@ -163,6 +172,10 @@ export class TableManager implements TablePartitions {
         const key = `${table.name}:${p}`;
         if (this.standbys.has(key)) continue;
         const { partition, from } = await this.openPartition(table, p);
+        if (this.closed) {
+          await partition.close();
+          return;
+        }
         const follow = this.options.reader.follow(table.changelog.name, p, from, (messages) =>
           partition.applyRecords(messages.map(toRecord)),
         );
@@ -228,10 +241,23 @@ export class TableManager implements TablePartitions {
     return this.held.get(table)?.values() ?? [];
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Step 1 of a stop, at once when the worker starts stopping: nothing new starts, and changelog
+   * reads end, so recoveries in flight return without installing their partition.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     for (const follow of this.globalFollows) await follow.stop().catch(() => undefined);
     for (const standby of this.standbys.values()) await standby.follow.stop().catch(() => undefined);
     await this.options.reader.stop();
+    // a recovery ends at its next step once the reader stopped; wait so no store stays open
+    await Promise.allSettled(this.recoveries.values());
+  }
+
+  /** Step 2, once the last records are acknowledged: checkpoint and close every partition. */
+  async stop(): Promise<void> {
+    await this.close();
     for (const standby of this.standbys.values()) await standby.partition.close();
     this.standbys.clear();
     for (const table of this.options.tables) {
@@ -244,6 +270,17 @@ export class TableManager implements TablePartitions {
       table.attach(undefined);
     }
     this.held.clear();
+  }
+
+  /**
+   * A recovery's promise, awaited by the batches that need it (they see its error) and reported
+   * to the worker as soon as it fails, so a failure nobody awaits is never an unhandled rejection.
+   */
+  private guard(work: Promise<void>): Promise<void> {
+    work.catch((error: unknown) => {
+      if (!this.closed) this.options.onError(error);
+    });
+    return work;
   }
 
   private partitionsFor(table: AnyTable, assignment: readonly Assignment[]): Set<number> {
@@ -299,6 +336,10 @@ export class TableManager implements TablePartitions {
       partition = opened.partition;
       from = BigInt(opened.from);
     }
+    if (this.closed) {
+      await partition.close();
+      return;
+    }
     const offsets = (await this.options.offsets(table.changelog.name)).find((o) => o.partition === p);
     const high = BigInt(offsets?.high ?? '0');
     if (from < BigInt(offsets?.low ?? '0')) from = BigInt(offsets?.low ?? '0');
@@ -314,6 +355,7 @@ export class TableManager implements TablePartitions {
       drawProgress(progressBar(snapshot));
     }, 2000);
     try {
+      if (this.closed) throw new RecoveryAborted();
       await this.options.reader.read(
         table.changelog.name,
         p,
@@ -326,13 +368,19 @@ export class TableManager implements TablePartitions {
             await partition.flush(String(BigInt(messages[messages.length - 1]!.offset) + 1n));
         },
       );
+    } catch (error) {
+      await partition.close().catch(() => undefined);
+      if (!this.closed) throw error;
+      // the worker is stopping: what was read is checkpointed (persistent stores), the rest waits
+      this.log.info({ table: table.name, partition: p, read, of: total }, 'table recovery stopped');
+      return;
     } finally {
       clearInterval(progress);
       if (Date.now() - started >= 2000) drawProgress(undefined);
     }
     if (store.persistent) await partition.flush(String(high));
     const key = `${table.name}:${p}`;
-    if (this.generations.get(key) !== generation || !this.recoveries.has(key)) {
+    if (this.closed || this.generations.get(key) !== generation || !this.recoveries.has(key)) {
       await partition.close(); // released while it was recovering
       return;
     }
@@ -348,6 +396,13 @@ export class TableManager implements TablePartitions {
     };
     this.reports.push(report);
     this.log.info(report, standby ? 'standby table partition promoted' : 'table partition recovered');
+  }
+}
+
+/** Thrown into a recovery that would start after the manager closed. */
+class RecoveryAborted extends Error {
+  constructor() {
+    super('table recovery aborted: the worker is stopping');
   }
 }
 

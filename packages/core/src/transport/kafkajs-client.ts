@@ -49,11 +49,20 @@ const DEMOTED_LEVELS: Record<number, 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.DEBUG]: 'debug',
 };
 
+/**
+ * kafkajs warns about bounded retries of an idempotent producer whenever one is created; the
+ * bound is deliberate (see KafkaJsProducer), so the line says nothing to the user.
+ */
+const SILENCED_MESSAGES = new Set([
+  'Limiting retries for the idempotent producer may invalidate EoS guarantees',
+]);
+
 function kafkaLogCreator(log: Logger) {
   const child = log.child({ component: 'kafkajs' });
   return () =>
     ({ level, log: entry }: LogEntry) => {
       const { message, timestamp: _t, logger: _l, ...rest } = entry;
+      if (SILENCED_MESSAGES.has(message)) return;
       child[DEMOTED_LEVELS[level] ?? 'debug'](rest, message);
     };
 }
@@ -84,6 +93,12 @@ export function createKafkaJsClient(connection: ConnectionOptions, log: Logger):
       }),
   };
 }
+
+/**
+ * Send retries of the idempotent producer: with kafkajs' backoff (100 ms doubling, at most
+ * 3 s apart by the app's default retry settings) about 45 s of a broker or leader gone.
+ */
+const IDEMPOTENT_SEND_RETRIES = 18;
 
 /** Errors a topic gives for a moment after it was created or deleted: worth waiting out. */
 const TRANSIENT_TOPIC_ERRORS = new Set([
@@ -264,11 +279,19 @@ class KafkaJsProducer implements ProducerClient {
   private readonly partitionMetadata = new Map<string, PartitionMetadata[]>();
 
   constructor(kafka: Kafka, options: ProducerOptions) {
+    // the broker keeps sequence numbers only for acks=all writes
+    const idempotent = options.idempotent && options.acks === -1;
     this.acks = options.acks;
     this.admin = kafka.admin();
     this.producer = kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
-      idempotent: options.idempotent,
+      idempotent,
+      // bounded (kafkajs merges it into the client's retry settings): with the broker gone for
+      // longer the send fails, the worker stops with an error and nothing of the batch is
+      // committed, instead of hanging without a word (see docs/reliability.md)
+      ...(idempotent ? { retry: { retries: IDEMPOTENT_SEND_RETRIES } } : {}),
+      // one request at a time per broker: kafkajs needs it to keep sequence numbers in order
+      ...(idempotent ? { maxInFlightRequests: 1 } : {}),
       allowAutoTopicCreation: false,
     });
   }
@@ -346,7 +369,11 @@ class KafkaJsConsumer implements ConsumerClient {
   private readonly consumer: Consumer;
 
   constructor(kafka: Kafka, options: ConsumerOptions) {
+    const mayRestart = options.mayRestart;
     this.consumer = kafka.consumer({
+      // kafkajs restarts a crashed consumer on a timer even when stop() ran meanwhile (its
+      // disconnect clears the timer before the crash handler sets it): ask before every restart
+      ...(mayRestart ? { retry: { restartOnFailure: async () => mayRestart() } } : {}),
       groupId: options.groupId,
       sessionTimeout: options.sessionTimeoutMs,
       heartbeatInterval: options.heartbeatIntervalMs,
@@ -461,6 +488,8 @@ class KafkaJsChangelogReader implements ChangelogReader {
   private topics: string[] = [];
   private started: Promise<void> | undefined;
   private admin: Admin | undefined;
+  /** After stop(): reads are refused at once, and kafkajs may not restart the consumer. */
+  private stopped = false;
 
   constructor(
     private readonly kafka: Kafka,
@@ -468,6 +497,7 @@ class KafkaJsChangelogReader implements ChangelogReader {
     private readonly extra: { log: Logger; probe: { tls: boolean; clientId: string } | undefined },
   ) {
     this.consumer = kafka.consumer({
+      retry: { restartOnFailure: async () => !this.stopped },
       groupId: options.groupId,
       maxBytesPerPartition: options.maxBytesPerPartition,
       maxWaitTimeInMs: 250,
@@ -567,6 +597,7 @@ class KafkaJsChangelogReader implements ChangelogReader {
     until: string,
     apply: (messages: readonly InboundMessage[]) => void | Promise<void>,
   ): Promise<void> {
+    if (this.stopped) throw new Error('changelog reader stopped');
     if (!this.topics.includes(topic)) throw new Error(`changelog reader was not started with ${topic}`);
     const key = `${topic}:${partition}`;
     if (this.requests.has(key)) throw new Error(`${key} is already being read`);
@@ -661,6 +692,7 @@ class KafkaJsChangelogReader implements ChangelogReader {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const request of this.requests.values()) request.reject(new Error('changelog reader stopped'));
     this.requests.clear();
     if (this.started) await this.consumer.disconnect().catch(() => undefined);

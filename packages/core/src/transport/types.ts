@@ -140,11 +140,20 @@ export interface ConsumerOptions {
   /** How long the broker may hold a fetch open waiting for data (also bounds how fast stop() is). */
   maxWaitTimeMs: number;
   readCommitted: boolean;
+  /**
+   * Asked when the consumer crashed on a retriable error: may it rejoin the group? A stopping
+   * worker answers false, so it never rejoins after it began to leave.
+   */
+  mayRestart?: () => boolean;
 }
 
 export interface ProducerOptions {
   /** -1 = all in-sync replicas */
   acks: -1 | 0 | 1;
+  /**
+   * Sequence numbers per partition, so a retried request is not written twice (needs acks -1).
+   * Retries stay bounded: a broker gone for longer fails the send instead of retrying forever.
+   */
   idempotent: boolean;
 }
 

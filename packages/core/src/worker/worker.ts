@@ -27,6 +27,32 @@ import { setUpTopics } from './topic-setup.js';
 
 export type WorkerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed';
 
+/**
+ * The order of the states: a worker only moves forward (idle → starting → running → stopping →
+ * stopped or crashed). A stopping worker never rejoins its group or starts a recovery again.
+ */
+const STATE_ORDER: Readonly<Record<WorkerState, number>> = {
+  idle: 0,
+  starting: 1,
+  running: 2,
+  stopping: 3,
+  stopped: 4,
+  crashed: 4,
+};
+
+/** Exit code of a worker that stopped cleanly, and of one an error stopped. */
+export const WORKER_EXIT = { ok: 0, failed: 1 } as const;
+
+/** Thrown inside start() at its next step once stop() was called. */
+class StopRequested extends Error {
+  constructor() {
+    super('the worker was stopped while starting');
+  }
+}
+
+/** How a wait inside a batch ended. */
+type WaitOutcome = 'done' | 'stopping' | 'failed';
+
 export interface WorkerOptions {
   context: AppContext;
   agents: readonly Agent[];
@@ -64,12 +90,17 @@ export class Worker implements ActorHost {
   private uninstallSender: (() => void) | undefined;
   private stopDeadline = Number.POSITIVE_INFINITY;
   private stopping: Promise<void> | undefined;
+  /** Settles when start() returned or threw (a stop waits for it, up to its deadline). */
+  private startSettled: Promise<unknown> | undefined;
+  /** Set once the agents finished the events they were inside of: open batches may commit. */
+  private agentsStopped = false;
   private failure: unknown;
+  private failureExitCode: number = WORKER_EXIT.failed;
   private resolveFinished!: (exitCode: number) => void;
   private partitionCounts = new Map<string, number>();
   private tables: TableManager | undefined;
   private assignment: Assignment[] = [];
-  state: WorkerState = 'idle';
+  private current: WorkerState = 'idle';
   /** Resolves with the process exit code once the worker stopped (0 = clean). */
   readonly finished: Promise<number> = new Promise((resolve) => {
     this.resolveFinished = resolve;
@@ -83,18 +114,37 @@ export class Worker implements ActorHost {
     this.deadLetters = new DeadLetterWriter(() => this.sender(), this.log);
   }
 
-  /** Connects, creates topics, starts the agents and joins the group. Resolves once consuming. */
-  async start(): Promise<WorkerDescription> {
-    if (this.state !== 'idle')
-      throw new StromError('NOT_RUNNING', `worker is ${this.state}; create a new one`);
-    this.state = 'starting';
+  /** Where the worker is in its life; it only moves forward (see STATE_ORDER). */
+  get state(): WorkerState {
+    return this.current;
+  }
+
+  /**
+   * Connects, creates topics, starts the agents and joins the group. Resolves once consuming.
+   * A stop() meanwhile ends it at its next step: it then rejects and `state` is `stopped`.
+   */
+  start(): Promise<WorkerDescription> {
+    if (this.current !== 'idle')
+      return Promise.reject(new StromError('NOT_RUNNING', `worker is ${this.current}; create a new one`));
+    const starting = this.startSteps();
+    this.startSettled = starting.catch(() => undefined);
+    return starting;
+  }
+
+  private async startSteps(): Promise<WorkerDescription> {
+    this.moveTo('starting');
     const { settings } = this.context;
+    this.log.info({ appId: settings.id, brokers: settings.brokers }, 'worker starting');
+    const step = <T>(value: T): T => {
+      if (this.stopping !== undefined) throw new StopRequested();
+      return value;
+    };
     try {
       this.admin = this.client.admin();
-      await this.admin.connect();
-      const producerClient = this.client.producer({ acks: settings.acks, idempotent: false });
+      step(await this.admin.connect());
+      const producerClient = this.client.producer({ acks: settings.acks, idempotent: true });
       this.producerClient = producerClient;
-      await producerClient.connect();
+      step(await producerClient.connect());
       this.producer = new BufferedProducer({
         client: producerClient,
         lingerMs: settings.producerLingerMs,
@@ -103,14 +153,14 @@ export class Worker implements ActorHost {
         maxInflightRecords: settings.producerMaxInflightRecords,
       });
       this.uninstallSender = this.context.useSender(this.producer);
-      await this.startActors();
+      step(await this.startActors());
       for (const table of this.context.tables) {
         // a global table is not co-partitioned with anything: it keeps its own (or the default) count
         if (table.partitions === undefined && !table.global) {
           this.context.deriveFrom(table.changelog, this.router.topics());
         }
       }
-      const description = await this.ensureTopics();
+      const description = step(await this.ensureTopics());
       const stores = new StoreRegistry({ stateDir: settings.stateDir, appId: settings.id });
       this.tables = new TableManager({
         tables: this.context.tables,
@@ -121,9 +171,10 @@ export class Worker implements ActorHost {
         offsets: (topic) => this.admin!.topicOffsets(topic),
         ackedOffset: (topic, partition) => this.producer?.ackedOffset(topic, partition),
         storeFor: (table) => stores.resolve(table.storeOption ?? settings.store),
+        onError: (error) => this.fail(error),
         log: this.log,
       });
-      await this.tables.start(this.partitionCounts);
+      step(await this.tables.start(this.partitionCounts));
       const consumer = this.client.consumer({
         groupId: settings.id,
         sessionTimeoutMs: settings.sessionTimeoutMs,
@@ -131,6 +182,7 @@ export class Worker implements ActorHost {
         maxBytesPerPartition: settings.maxBytesPerPartition,
         maxWaitTimeMs: settings.fetchMaxWaitMs,
         readCommitted: true,
+        mayRestart: () => this.stopping === undefined,
         assignor: stromAssignor({
           standbys: settings.standbys,
           current: () => this.assignment,
@@ -139,31 +191,44 @@ export class Worker implements ActorHost {
       });
       this.consumer = consumer;
       consumer.onGroupJoin((assignment, memberId) => {
+        // kafkajs may finish a join it began before stop(): the partitions are not taken
+        if (this.stopping !== undefined) return;
         this.log.info({ assignment }, 'partitions assigned');
         this.assignment = assignment;
         this.tables?.assign(assignment);
         if (this.context.tables.length > 0) void this.takeStandbyDuties(memberId);
       });
-      consumer.onCrash((error) => this.fail(error));
-      await consumer.connect();
-      await consumer.subscribe(
-        this.router.topics().map((t) => t.name),
-        settings.autoOffsetReset === 'earliest',
-      );
-      await consumer.run({
-        eachBatch: (batch, control) => this.handleBatch(batch, control),
-        partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently,
+      consumer.onCrash((error) => {
+        // leaving the group can fail while the broker goes away: not a failure of the worker
+        if (this.stopping !== undefined) this.log.debug({ err: error }, 'consumer ended while stopping');
+        else this.fail(error);
       });
-      this.state = 'running';
+      step(await consumer.connect());
+      this.log.info({ groupId: settings.id }, 'joining the consumer group');
+      step(
+        await consumer.subscribe(
+          this.router.topics().map((t) => t.name),
+          settings.autoOffsetReset === 'earliest',
+        ),
+      );
+      step(
+        await consumer.run({
+          eachBatch: (batch, control) => this.handleBatch(batch, control),
+          partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently,
+        }),
+      );
+      this.moveTo('running');
       this.log.info(
         { agents: description.agents.length, topics: description.topics.length },
         'worker running',
       );
       return description;
     } catch (error) {
-      this.state = 'crashed';
-      await this.release();
-      this.resolveFinished(1);
+      // stop() was called: a clean stop, not a failed start (whatever the aborted step threw);
+      // `finished` resolves once the stop, which waits for this to return, is done
+      if (this.stopping !== undefined && this.failure === undefined)
+        throw error instanceof StopRequested ? error : new StopRequested();
+      void this.abort(error);
       throw error;
     }
   }
@@ -173,33 +238,64 @@ export class Worker implements ActorHost {
    * committed, the worker leaves the group and disconnects.
    */
   stop(): Promise<void> {
+    if (this.current === 'idle') {
+      this.moveTo('stopped');
+      this.resolveFinished(WORKER_EXIT.ok);
+      this.stopping = Promise.resolve();
+    }
     this.stopping ??= this.shutdown();
     return this.stopping;
   }
 
+  /**
+   * Stops the worker because of `error` (e.g. an unhandled rejection seen by the process): it
+   * stops as on SIGTERM, and `finished` resolves with `exitCode`.
+   */
+  abort(error: unknown, exitCode: number = WORKER_EXIT.failed): Promise<void> {
+    if (this.failure === undefined) {
+      this.failure = error;
+      this.failureExitCode = exitCode;
+    }
+    return this.stop();
+  }
+
+  /**
+   * Step 1: a start in progress ends at its next step.
+   * Step 2: tables take no new partitions; recoveries in flight end between two reads.
+   * Step 3: agents finish the events they are inside of (up to `shutdownTimeoutMs`); events
+   *         queued but not started are left, uncommitted, for whoever owns the partition next.
+   * Step 4: the open batches commit what finished; kafkajs commits it and leaves the group.
+   * Step 5: records sent outside events are delivered; tables checkpoint and close.
+   */
   private async shutdown(): Promise<void> {
     const started = Date.now();
-    const wasCrashed = this.failure !== undefined;
-    this.state = 'stopping';
+    this.moveTo('stopping');
     this.stopDeadline = started + this.context.settings.shutdownTimeoutMs;
+    const remaining = () => Math.max(500, this.stopDeadline - Date.now());
     this.log.info('worker stopping');
+    const warn = (what: string) => (error: unknown) => this.log.warn({ err: error }, what);
     try {
-      // Step 1: stop fetching; kafkajs waits for the batches in flight, commits them, leaves the group
-      await this.consumer?.stop().catch((error) => this.log.warn({ err: error }, 'consumer stop failed'));
-      // Step 2: end the agents' streams and wait for them
-      await withTimeout(
-        Promise.all(this.actors.map((a) => a.stop())),
-        Math.max(500, this.stopDeadline - Date.now()),
-      );
-      // Step 3: deliver what the agents sent last, then close the tables
-      await this.producer?.flush().catch((error) => this.log.warn({ err: error }, 'final flush failed'));
-      await this.tables?.stop().catch((error) => this.log.warn({ err: error }, 'closing tables failed'));
+      if (this.startSettled) await withTimeout(this.startSettled, remaining());
+      const tablesClosed = this.tables?.close().catch(warn('closing tables failed'));
+      await withTimeout(Promise.all(this.actors.map((a) => a.stop({ drain: false }))), remaining());
+      this.agentsStopped = true;
+      await this.consumer?.stop().catch(warn('consumer stop failed'));
+      await this.producer?.flush().catch(warn('final flush failed'));
+      await tablesClosed;
+      await this.tables?.stop().catch(warn('closing tables failed'));
     } finally {
       await this.release();
-      this.state = wasCrashed || this.failure !== undefined ? 'crashed' : 'stopped';
-      this.log.info({ ms: Date.now() - started, state: this.state }, 'worker stopped');
-      this.resolveFinished(this.state === 'stopped' ? 0 : 1);
+      const failed = this.failure !== undefined;
+      this.moveTo(failed ? 'crashed' : 'stopped');
+      this.log.info({ ms: Date.now() - started, state: this.current }, 'worker stopped');
+      this.resolveFinished(failed ? this.failureExitCode : WORKER_EXIT.ok);
     }
+  }
+
+  private moveTo(next: WorkerState): void {
+    if (STATE_ORDER[next] <= STATE_ORDER[this.current])
+      throw new StromError('NOT_RUNNING', `worker cannot go from ${this.current} to ${next}`);
+    this.current = next;
   }
 
   /** The error that stopped the worker, if one did. */
@@ -215,7 +311,7 @@ export class Worker implements ActorHost {
   }
 
   route(topic: Topic, agent: Agent, actorIndex: number, channel: Channel): void {
-    if (this.state === 'running') {
+    if (this.current === 'running') {
       throw new StromError(
         'TOPIC',
         `${agent} subscribed to ${topic.name} after the worker started; call groupBy/through before the agent's first event`,
@@ -271,9 +367,8 @@ export class Worker implements ActorHost {
   }
 
   private fail(error: unknown): void {
-    if (this.failure === undefined) this.failure = error;
     this.log.error({ err: error }, `worker failed: ${describeError(error)}`);
-    void this.stop();
+    void this.abort(error);
   }
 
   private async startActors(): Promise<void> {
@@ -322,24 +417,23 @@ export class Worker implements ActorHost {
   }
 
   /**
-   * Step 1: decode, dead-letter what fails, queue the rest to the agents' channels.
-   * Step 2: wait until the agents finished every event (heartbeating meanwhile).
-   * Step 3: flush the producer: records the events caused, dead letters included, are acked.
-   * Step 4: persistent table partitions write their changes with the changelog offset.
-   * Step 5: resolve the offsets; kafkajs commits them after this handler returns.
+   * Step 1: wait until the partition's table partitions are current.
+   * Step 2: decode, dead-letter what fails, queue the rest to the agents' channels.
+   * Step 3: wait until the agents finished every event, heartbeating and committing the
+   *         finished prefix every `commitIntervalMs` meanwhile.
+   * Step 4: commit the batch — or, when the worker is stopping, its finished prefix.
    */
   private async handleBatch(batch: InboundBatch, control: BatchControl): Promise<void> {
     if (this.stopping !== undefined || batch.messages.length === 0) return;
     const route = this.router.get(batch.topic);
     const lastOffset = batch.messages[batch.messages.length - 1]!.offset;
+    const { topic, partition } = batch;
     if (!route) {
       control.resolveOffset(lastOffset);
       return;
     }
-    const { topic, partition } = batch;
-    // the partition's tables must be recovered before its events run
-    if (!(await this.awaitCompletion(this.tables?.ready(topic, partition) ?? Promise.resolve(), control)))
-      return;
+    const ready = this.tables?.ready(topic, partition) ?? Promise.resolve();
+    if ((await this.awaitCompletion(ready, control)) !== 'done' || this.stopping !== undefined) return;
     const channels = this.router.channelsFor(route, partition);
     const accepted: Array<{ message: InboundMessage; key: unknown; value: unknown }> = [];
     for (const message of batch.messages) {
@@ -363,36 +457,63 @@ export class Worker implements ActorHost {
       }
     }
     for (let i = 0; i < channels.length; i++) channels[i]!.push(queues[i]!);
-    // a long batch commits its finished prefix every commitIntervalMs, so a crash redoes little
-    let resolved: string | undefined;
-    const commitPrefix = async () => {
+    let committed: string | undefined;
+    const commitFinished = async () => {
       const prefix = finishedPrefix(events, batch.messages);
-      if (prefix === undefined || prefix === resolved) return;
-      await this.producer!.flush();
-      await this.tables?.checkpoint(topic, partition);
-      control.resolveOffset(prefix);
-      resolved = prefix;
-      await control.commit(prefix);
+      if (prefix === undefined || prefix === committed) return;
+      if (await this.commit(topic, partition, prefix, control, 'now')) committed = prefix;
     };
-    const settled = await this.awaitCompletion(completion.settled, control, commitPrefix);
-    await this.producer!.flush();
-    if (settled) {
-      // Step 4 (then 5)
-      await this.tables?.checkpoint(topic, partition);
-      control.resolveOffset(lastOffset);
-      return;
-    }
-    // stopping before every event finished: commit the finished prefix only
-    const prefix = finishedPrefix(events, batch.messages);
-    if (prefix !== undefined) control.resolveOffset(prefix);
+    const outcome = await this.awaitCompletion(completion.settled, control, commitFinished);
+    if (outcome === 'failed') return;
+    const offset = outcome === 'done' ? lastOffset : finishedPrefix(events, batch.messages);
+    if (offset !== undefined && offset !== committed)
+      await this.commit(topic, partition, offset, control, 'after-batch');
   }
 
-  /** True when `work` finished; false when the stop deadline or a failure came first. Heartbeats meanwhile. */
+  /**
+   * The one commit routine (batch end, every commitIntervalMs inside a batch, and stop):
+   * Step 1: flush the producer: every record the finished events caused (outputs, repartition
+   *         copies, changelog records, dead letters) is acknowledged.
+   * Step 2: persistent table partitions write their changes with the changelog offset they reflect.
+   * Step 3: resolve the source offset; commit it now, or let kafkajs commit it after the batch
+   *         (and before a rebalance or leaving the group).
+   * A failed flush stops the worker with nothing of the batch committed. Returns true when done.
+   */
+  private async commit(
+    topic: string,
+    partition: number,
+    offset: string,
+    control: BatchControl,
+    when: 'now' | 'after-batch',
+  ): Promise<boolean> {
+    try {
+      await this.producer!.flush();
+      await this.tables?.checkpoint(topic, partition);
+    } catch (error) {
+      this.fail(error);
+      return false;
+    }
+    control.resolveOffset(offset);
+    if (when === 'now') {
+      await control
+        .commit(offset)
+        .catch((error: unknown) =>
+          this.log.warn({ err: error, topic, partition, offset }, 'commit failed; the next one covers it'),
+        );
+    }
+    return true;
+  }
+
+  /**
+   * Waits for `work`, heartbeating meanwhile: 'done' when it finished, 'failed' when the worker
+   * failed, 'stopping' once a stopping worker's agents are out of their events (or its
+   * deadline passed).
+   */
   private async awaitCompletion(
     work: Promise<void>,
     control: BatchControl,
     onInterval?: () => Promise<void>,
-  ): Promise<boolean> {
+  ): Promise<WaitOutcome> {
     const interval = this.context.settings.commitIntervalMs;
     let nextInterval = Date.now() + interval;
     let finished = false;
@@ -404,17 +525,17 @@ export class Worker implements ActorHost {
     );
     const beat = this.context.settings.heartbeatIntervalMs;
     for (;;) {
-      const waitMs = Math.min(beat, this.stopDeadline - Date.now());
-      if (waitMs <= 0 || this.failure !== undefined) return finished;
-      await Promise.race([work.catch(() => undefined), sleep(Math.min(waitMs, 250))]);
-      if (finished) return true;
+      if (finished) return 'done';
+      if (this.failure !== undefined) return 'failed';
+      if (this.stopping !== undefined && (this.agentsStopped || Date.now() >= this.stopDeadline))
+        return 'stopping';
+      await Promise.race([work.catch(() => undefined), sleep(Math.min(beat, 250))]);
+      if (finished) return 'done';
       // a rebalance makes the heartbeat throw: keep finishing the batch, kafkajs rejoins after it
       await control.heartbeat().catch(() => undefined);
-      if (onInterval && Date.now() >= nextInterval) {
+      if (onInterval && Date.now() >= nextInterval && this.stopping === undefined) {
         nextInterval = Date.now() + interval;
-        await onInterval().catch((error: unknown) =>
-          this.log.warn({ err: error }, 'mid-batch commit failed'),
-        );
+        await onInterval();
       }
     }
   }
