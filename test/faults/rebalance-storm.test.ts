@@ -94,6 +94,7 @@ it(`${WORKERS} workers, a random SIGTERM or SIGKILL every 3-10 s for ${STORM_MS 
   const ids = await pipeline.readOutputIds();
   const check = checkCounts(counts, source.truth, { ids, acked: source.ackedIds });
   const stops = fleet.stopTimesMs;
+  const loads = fleet.loadTimesMs();
   reportFigures({
     scenario: `rebalance storm, ${WORKERS} workers, ${STORE} store`,
     events: source.acked,
@@ -106,7 +107,8 @@ it(`${WORKERS} workers, a random SIGTERM or SIGKILL every 3-10 s for ${STORM_MS 
       `over-count ${percent(check.duplicated, source.acked)}`,
       `recover = longest partition stall`,
       `SIGTERM to exit median ${median(stops)} ms, max ${Math.max(...stops)} ms`,
-      `workers started ${fleet.workers.length}`,
+      `workers started ${fleet.workers.length}, spawn to first log line median ${median(loads)} ms, max ${Math.max(...loads)} ms`,
+      `SIGTERM while still loading ${fleet.terminatedWhileLoading}`,
       `drain ${drainMs} ms, wall ${wallMs} ms, seed ${random.seed}`,
     ].join('; '),
   });

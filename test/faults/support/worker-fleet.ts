@@ -40,7 +40,7 @@ export interface Incident {
 
 /** Log messages that mean a worker joined the group or set up state. */
 const ACTIVE_MESSAGES =
-  /^(partitions assigned|worker running|recovering table partition|table partition recovered|standby table partition promoted|following table partition as standby|Restarting the consumer)/;
+  /^(partitions assigned|joining the consumer group|worker running|recovering table partition|table partition recovered|standby table partition promoted|following table partition as standby|Restarting the consumer)/;
 const STOPPING_MESSAGES = /^(signal received: stopping|worker stopping)$/;
 const RAW_ERROR = /^\s+at .+:\d+:\d+\)?$|unhandled|uncaught/i;
 
@@ -50,6 +50,8 @@ export class WorkerFleet {
   /** Ms from SIGTERM to exit, per SIGTERM sent. */
   readonly stopTimesMs: number[] = [];
   readonly incidents: Incident[] = [];
+  /** SIGTERMs that reached a process before it printed anything (ended by the signal, not a fault of the app). */
+  terminatedWhileLoading = 0;
   /** Where {@link close} saves the workers' output. */
   readonly logDir: string;
   private readonly stopBoundMs: number;
@@ -98,11 +100,15 @@ export class WorkerFleet {
       new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), this.stopBoundMs))),
     ]);
     clearTimeout(timer);
+    const age = `${signalled - worker.startedAt} ms after it started`;
     if (code === 'hung') {
-      this.incident(worker, `did not exit within ${this.stopBoundMs} ms of SIGTERM`);
+      this.incident(worker, `did not exit within ${this.stopBoundMs} ms of SIGTERM (${age})`);
       worker.process.child.kill('SIGKILL');
       await worker.process.exited;
-    } else if (code !== 0) this.incident(worker, `exited (${code}) after SIGTERM`);
+    } else if (code === 'SIGTERM' && worker.process.lines.length === 0) {
+      // still loading its modules: no handler can be installed yet, the signal's default action ends it
+      this.terminatedWhileLoading += 1;
+    } else if (code !== 0) this.incident(worker, `exited (${code}) after SIGTERM (${age})`);
     const ms = Date.now() - signalled;
     this.stopTimesMs.push(ms);
     return ms;
@@ -137,6 +143,17 @@ export class WorkerFleet {
         });
     }
     return found;
+  }
+
+  /** Per worker that logged: ms from spawn to its first log line (loading tsx, the app and Strom). */
+  loadTimesMs(): number[] {
+    const times: number[] = [];
+    for (const worker of this.workers) {
+      const first = worker.process.lines.find((l) => l.startsWith('{'));
+      const time = first === undefined ? undefined : parseLine(first)?.time;
+      if (typeof time === 'number') times.push(time - worker.startedAt);
+    }
+    return times;
   }
 
   /** Every incident so far, lifecycle ones included, as text for a failure message. */
@@ -174,13 +191,18 @@ function isAlive(worker: FleetWorker): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
 
-/** The `msg` of a pino JSON line, or undefined for anything else (the banner, raw output). */
-function messageOf(line: string): string | undefined {
+/** A pino JSON line, or undefined for anything else (the banner, raw output). */
+function parseLine(line: string): { msg?: unknown; time?: unknown } | undefined {
   if (!line.startsWith('{')) return undefined;
   try {
-    const parsed = JSON.parse(line) as { msg?: unknown };
-    return typeof parsed.msg === 'string' ? parsed.msg : undefined;
+    return JSON.parse(line) as { msg?: unknown; time?: unknown };
   } catch {
     return undefined;
   }
+}
+
+/** The `msg` of a pino JSON line, or undefined for anything else. */
+function messageOf(line: string): string | undefined {
+  const msg = parseLine(line)?.msg;
+  return typeof msg === 'string' ? msg : undefined;
 }
