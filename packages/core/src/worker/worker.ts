@@ -198,9 +198,14 @@ export class Worker implements ActorHost {
         this.tables?.assign(assignment);
         if (this.context.tables.length > 0) void this.takeStandbyDuties(memberId);
       });
-      consumer.onCrash((error) => {
+      consumer.onCrash((error, restarting) => {
         // leaving the group can fail while the broker goes away: not a failure of the worker
         if (this.stopping !== undefined) this.log.debug({ err: error }, 'consumer ended while stopping');
+        else if (restarting)
+          this.log.info(
+            { reason: describeError(error) },
+            'consumer rejoining after a retriable broker error',
+          );
         else this.fail(error);
       });
       step(await consumer.connect());
