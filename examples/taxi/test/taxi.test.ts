@@ -111,12 +111,12 @@ describe('the taxi apps as processes', () => {
       await worker.waitFor(/strom worker {2}app=datatalksclub\.stream\.v2/);
       await worker.waitFor(/worker running/);
       worker.child.kill('SIGTERM');
-      expect(await worker.exited).toBe(0);
+      expect(await worker.exited, worker.lines.slice(-20).join('\n')).toBe(0);
     } finally {
       await killAll([worker]);
     }
     const table = spawnApp('examples/taxi/count_vendor_trips.ts', ['table', 'vendor_rides', '--json']);
-    expect(await table.exited).toBe(0);
+    expect(await table.exited, table.lines.join('\n')).toBe(0);
     expect(JSON.parse(table.lines.at(-1) ?? '{}')).toEqual({ '1': 87, '2': 179 });
   });
 });

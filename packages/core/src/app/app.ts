@@ -6,6 +6,7 @@ import { Agent, type AgentFn, type AgentOptions } from '../agents/agent.js';
 import { ConfigError } from '../errors/errors.js';
 import { createLogger, type Logger, type LogLevel } from '../logging/logger.js';
 import type { Stream } from '../streams/stream.js';
+import { changelogCodec } from '../tables/changelog.js';
 import { Table, type TableOptions } from '../tables/table.js';
 import { isInternalKeyId } from '../tables/windowed-table.js';
 import { testAgent } from '../testing/agent-harness.js';
@@ -118,9 +119,18 @@ export class App {
     name: string,
     options: TableOptions<V, K> & { global?: boolean },
   ): Table<V, K, V | undefined> {
+    if (!/^[A-Za-z0-9._-]+$/.test(name))
+      throw new ConfigError(`table "${name}": use letters, digits, ".", "_" and "-"`);
     if (this.context.tables.some((t) => t.name === name))
       throw new ConfigError(`table "${name}" is declared twice`);
-    const table = new Table<V, K, V | undefined>(this.context, name, options);
+    const changelog = this.context.declare(`${this.id}-${name}-changelog`, {
+      internal: true,
+      keyCodec: 'json',
+      valueCodec: 'json',
+      partitions: options.partitions,
+      config: { 'cleanup.policy': 'compact' },
+    });
+    const table = new Table<V, K, V | undefined>(name, changelog, options);
     this.context.tables.push(table as unknown as Table<unknown, unknown>);
     return table;
   }
@@ -221,11 +231,11 @@ export class App {
       for (const { partition, low, high } of offsets) {
         await reader.read(table.changelog.name, partition, low, high, (messages) => {
           for (const m of messages) {
-            const key = m.key === null ? 'null' : m.key.toString('utf8');
-            const text = key.startsWith('"') ? (JSON.parse(key) as string) : key;
-            if (isInternalKeyId(key)) continue;
-            if (m.value === null) contents.delete(text);
-            else contents.set(text, JSON.parse(m.value.toString('utf8')));
+            const [id, value] = changelogCodec.decode(m);
+            if (isInternalKeyId(id)) continue;
+            const text = id.startsWith('"') ? (JSON.parse(id) as string) : id;
+            if (value === undefined) contents.delete(text);
+            else contents.set(text, value);
           }
         });
       }

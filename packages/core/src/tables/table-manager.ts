@@ -1,7 +1,8 @@
 import { StromError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
+import type { RecordSender } from '../producer/buffered-producer.js';
 import { MemoryPartitionStore } from '../stores/memory-store.js';
-import type { Store } from '../stores/types.js';
+import type { PartitionStore, Store } from '../stores/types.js';
 import type {
   Assignment,
   ChangelogReader,
@@ -9,8 +10,9 @@ import type {
   InboundMessage,
   PartitionOffsets,
 } from '../transport/types.js';
+import { ALL_PARTITIONS, ChangelogWriter, changelogCodec } from './changelog.js';
 import { drawProgress, progressBar, progressFields } from './recovery-progress.js';
-import { ALL_PARTITIONS, decodeJson, jsonEncode, type Table, type TablePartitions } from './table.js';
+import type { Table, TablePartitions } from './table.js';
 import { TablePartition } from './table-partition.js';
 
 type AnyTable = Table<unknown, unknown>;
@@ -18,6 +20,8 @@ type AnyTable = Table<unknown, unknown>;
 export interface TableManagerOptions {
   tables: readonly AnyTable[];
   reader: ChangelogReader;
+  /** Where active table partitions write their changelog records (the worker's producer). */
+  sender: RecordSender;
   /** Changelog partition offsets (low, high) from the broker. */
   offsets: (topic: string) => Promise<PartitionOffsets[]>;
   storeFor: (table: AnyTable) => Store;
@@ -98,15 +102,11 @@ export class TableManager implements TablePartitions {
   /** Reads every partition of a global table's changelog to its end, then keeps following it. */
   private async loadGlobal(table: AnyTable): Promise<void> {
     const started = Date.now();
-    const merged = new TablePartition<unknown>(
-      ALL_PARTITIONS,
-      new MemoryPartitionStore(),
-      true,
-      jsonEncode,
-      decodeJson,
-    );
+    const merged = this.newPartition(ALL_PARTITIONS, new MemoryPartitionStore(), false);
+    merged.writer = new ChangelogWriter(this.options.sender, table.changelog.name, ALL_PARTITIONS);
     this.held.get(table)!.set(ALL_PARTITIONS, merged);
-    const apply = (messages: readonly InboundMessage[]) => merged.applyRecords(messages.map(toRecord));
+    const apply = (messages: readonly InboundMessage[]) =>
+      merged.applyRecords(messages.map(changelogCodec.decode));
     let records = 0;
     for (const { partition, low, high } of await this.options.offsets(table.changelog.name)) {
       await this.options.reader.read(table.changelog.name, partition, low, high, (messages) => {
@@ -177,7 +177,7 @@ export class TableManager implements TablePartitions {
           return;
         }
         const follow = this.options.reader.follow(table.changelog.name, p, from, (messages) =>
-          partition.applyRecords(messages.map(toRecord)),
+          partition.applyRecords(messages.map(changelogCodec.decode)),
         );
         this.standbys.set(key, { partition, follow });
         this.log.info(
@@ -272,6 +272,17 @@ export class TableManager implements TablePartitions {
     this.held.clear();
   }
 
+  /** A table partition on `store`: decoded values in memory, JSON bytes in the store. */
+  private newPartition(p: number, store: PartitionStore, persistent: boolean): TablePartition<unknown> {
+    return new TablePartition<unknown>(
+      p,
+      store,
+      !persistent,
+      changelogCodec.encodeValue,
+      changelogCodec.decodeValue,
+    );
+  }
+
   /**
    * A recovery's promise, awaited by the batches that need it (they see its error) and reported
    * to the worker as soon as it fails, so a failure nobody awaits is never an unhandled rejection.
@@ -299,13 +310,7 @@ export class TableManager implements TablePartitions {
   ): Promise<{ partition: TablePartition<unknown>; from: string }> {
     const store = this.options.storeFor(table);
     const storePartition = await store.open(table.name, p);
-    const partition = new TablePartition<unknown>(
-      p,
-      storePartition,
-      !store.persistent,
-      jsonEncode,
-      decodeJson,
-    );
+    const partition = this.newPartition(p, storePartition, store.persistent);
     const checkpoint = store.persistent ? await storePartition.checkpoint() : undefined;
     const offsets = (await this.options.offsets(table.changelog.name)).find((o) => o.partition === p);
     const low = BigInt(offsets?.low ?? '0');
@@ -362,7 +367,7 @@ export class TableManager implements TablePartitions {
         String(from),
         String(high),
         async (messages) => {
-          partition.applyRecords(messages.map(toRecord));
+          partition.applyRecords(messages.map(changelogCodec.decode));
           read += messages.length;
           if (store.persistent)
             await partition.flush(String(BigInt(messages[messages.length - 1]!.offset) + 1n));
@@ -384,6 +389,7 @@ export class TableManager implements TablePartitions {
       await partition.close(); // released while it was recovering
       return;
     }
+    partition.writer = new ChangelogWriter(this.options.sender, table.changelog.name, p);
     this.held.get(table)!.set(p, partition);
     const report: RecoveryReport = {
       table: table.name,
@@ -409,9 +415,4 @@ class RecoveryAborted extends Error {
 function splitKey(key: string): [string, number] {
   const at = key.lastIndexOf(':');
   return [key.slice(0, at), Number(key.slice(at + 1))];
-}
-
-function toRecord(message: InboundMessage): [string, unknown] {
-  const key = message.key === null ? 'null' : message.key.toString('utf8');
-  return [key, message.value === null ? undefined : decodeJson(message.value)];
 }

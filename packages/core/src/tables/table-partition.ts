@@ -1,4 +1,6 @@
+import { StromError } from '../errors/errors.js';
 import type { PartitionStore, StoreWrite } from '../stores/types.js';
+import type { ChangelogWriter } from './changelog.js';
 
 /**
  * One partition of a table: decoded values in memory in front of a PartitionStore. With a
@@ -8,6 +10,8 @@ import type { PartitionStore, StoreWrite } from '../stores/types.js';
 export class TablePartition<V> {
   private readonly values = new Map<string, V>();
   private readonly dirty = new Map<string, V | undefined>();
+  /** Where changes go while the partition is active; none while it recovers or stands by. */
+  writer: ChangelogWriter | undefined;
 
   constructor(
     readonly partition: number,
@@ -62,6 +66,21 @@ export class TablePartition<V> {
   delete(key: string): void {
     this.values.delete(key);
     if (!this.complete) this.dirty.set(key, undefined);
+  }
+
+  /**
+   * A change made by agent code: `key` set (or deleted, with undefined) here and recorded in the
+   * changelog. Returns a promise only when the producer asks the caller to wait.
+   */
+  write(key: string, value: V | undefined): void | Promise<void> {
+    if (this.writer === undefined)
+      throw new StromError(
+        'NOT_RUNNING',
+        `table partition ${this.partition} is not active here: it cannot be written`,
+      );
+    if (value === undefined) this.delete(key);
+    else this.set(key, value);
+    return this.writer.write(key, value);
   }
 
   /** Applies changelog records (recovery): value undefined = tombstone. */

@@ -1,5 +1,4 @@
 import type { ZodType } from 'zod';
-import type { AppContext } from '../app/context.js';
 import { StromError } from '../errors/errors.js';
 import type { Store } from '../stores/types.js';
 import { currentEventFor } from '../streams/current-event.js';
@@ -12,6 +11,7 @@ import {
   tumbling as tumblingSpec,
   type WindowSpec,
 } from '../windows/window.js';
+import { ALL_PARTITIONS, changelogCodec } from './changelog.js';
 import type { TablePartition } from './table-partition.js';
 import { WindowedTable, type WindowOptions } from './windowed-table.js';
 
@@ -31,21 +31,17 @@ export interface TableOptions<V, K> {
   value?: ZodType<V>;
 }
 
-/** The one partition a global table keeps: every changelog partition merged. */
-export const ALL_PARTITIONS = -1;
-
 /** Who holds the table's partitions: the worker (assigned ones) or the test harness (any). */
 export interface TablePartitions {
   partitionFor(table: Table<unknown, unknown>, partition: number): TablePartition<unknown> | undefined;
   localPartitions(table: Table<unknown, unknown>): Iterable<TablePartition<unknown>>;
 }
 
-const jsonEncode = (value: unknown) => Buffer.from(JSON.stringify(value));
-
 /**
  * A key/value table with a changelog topic: every write updates the local partition and
  * produces a record to `<appId>-<table>-changelog` on the partition of the event being
- * processed, so a worker that takes the partition over rebuilds the same state.
+ * processed (through the partition's changelog writer), so a worker that takes the partition
+ * over rebuilds the same state.
  *
  * @example
  * const counts = app.table('vendor_rides', { default: () => 0 })
@@ -57,6 +53,7 @@ const jsonEncode = (value: unknown) => Buffer.from(JSON.stringify(value));
  */
 export class Table<V = unknown, K = unknown, R = V | undefined> {
   readonly name: string;
+  /** `<appId>-<name>-changelog`, declared by the app. */
   readonly changelog: Topic;
   readonly partitions: number | undefined;
   readonly storeOption: TableOptions<V, K>['store'];
@@ -65,25 +62,14 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
   private readonly defaultValue: (() => V) | undefined;
   private holder: TablePartitions | undefined;
 
-  constructor(
-    private readonly context: AppContext,
-    name: string,
-    options: TableOptions<V, K> & { global?: boolean },
-  ) {
-    if (!/^[A-Za-z0-9._-]+$/.test(name))
-      throw new StromError('CONFIG', `table "${name}": use letters, digits, ".", "_" and "-"`);
+  /** @internal use `app.table()` */
+  constructor(name: string, changelog: Topic, options: TableOptions<V, K> & { global?: boolean }) {
     this.name = name;
+    this.changelog = changelog;
     this.partitions = options.partitions;
     this.storeOption = options.store;
     this.defaultValue = options.default;
     this.global = options.global ?? false;
-    this.changelog = context.declare(`${context.appId}-${name}-changelog`, {
-      internal: true,
-      keyCodec: 'json',
-      valueCodec: 'json',
-      partitions: options.partitions,
-      config: { 'cleanup.policy': 'compact' },
-    });
   }
 
   /** @internal the worker or harness that holds the partitions */
@@ -93,36 +79,37 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
 
   /** The value of `key` in the partition of the current event (default if unset). */
   async get(key: K): Promise<R> {
-    const value = await this.read(keyId(key));
+    const value = await this.read(changelogCodec.keyId(key));
     return (value === undefined ? this.defaultValue?.() : value) as R;
   }
 
   async has(key: K): Promise<boolean> {
-    return (await this.read(keyId(key))) !== undefined;
+    return (await this.read(changelogCodec.keyId(key))) !== undefined;
   }
 
-  /** Sets `key` in the current event's partition and writes the change to the changelog. */
-  set(key: K, value: V): void {
+  /**
+   * Sets `key` in the current event's partition and writes the change to the changelog.
+   * Returns a promise only when the producer is full: await it to wait for room (backpressure).
+   */
+  set(key: K, value: V): void | Promise<void> {
     const { partition, id } = this.writePartition(key);
-    partition.set(id, value);
-    this.log(partition.partition, id, jsonEncode(value));
+    return partition.write(id, value);
   }
 
-  /** Deletes `key` (a tombstone in the changelog). */
-  delete(key: K): void {
+  /** Deletes `key` (a tombstone in the changelog); returns a promise as {@link set} does. */
+  delete(key: K): void | Promise<void> {
     const { partition, id } = this.writePartition(key);
-    partition.delete(id);
-    this.log(partition.partition, id, null);
+    return partition.write(id, undefined);
   }
 
-  /** Reads `key`, applies `fn`, stores and returns the result. */
+  /** Reads `key`, applies `fn`, stores and returns the result (waiting for room in the producer if it is full). */
   async update(key: K, fn: (current: R) => V): Promise<V> {
     const { partition, id } = this.writePartition(key);
     const hit = partition.peek(id);
     const current = hit.found ? hit.value : await partition.get(id);
     const next = fn((current === undefined ? this.defaultValue?.() : current) as R);
-    partition.set(id, next);
-    this.log(partition.partition, id, jsonEncode(next));
+    const full = partition.write(id, next);
+    if (full !== undefined) await full;
     return next;
   }
 
@@ -163,13 +150,6 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
       });
     }
     return { partition: partition as TablePartition<V>, event };
-  }
-
-  /** @internal writes (or with undefined, deletes) a stored key by its id, changelog included */
-  writeId(partition: TablePartition<V>, id: string, value: V | undefined): void {
-    if (value === undefined) partition.delete(id);
-    else partition.set(id, value);
-    this.log(partition.partition, id, value === undefined ? null : jsonEncode(value));
   }
 
   /** @internal the value of a missing key */
@@ -228,7 +208,7 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
   }
 
   private writePartition(key: K): { partition: TablePartition<V>; id: string } {
-    const id = keyId(key);
+    const id = changelogCodec.keyId(key);
     if (this.global) {
       // a global table's changelog is partitioned by key, so it may be written from anywhere
       const partition = this.holder?.partitionFor(this as Table<unknown, unknown>, ALL_PARTITIONS);
@@ -268,24 +248,4 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
     }
     return undefined;
   }
-
-  private log(partition: number, id: string, value: Buffer | null): void {
-    void this.context.sender().send({
-      topic: this.changelog.name,
-      partition: partition === ALL_PARTITIONS ? undefined : partition,
-      key: Buffer.from(id),
-      value,
-    });
-  }
 }
-
-/** A key's identity in the store and the changelog: its JSON text. */
-export function keyId(key: unknown): string {
-  return JSON.stringify(key);
-}
-
-export function decodeJson(bytes: Buffer): unknown {
-  return JSON.parse(bytes.toString('utf8'));
-}
-
-export { jsonEncode };

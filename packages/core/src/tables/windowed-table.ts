@@ -22,8 +22,19 @@ import {
   windowPolicy,
   windowsFor,
 } from '../windows/index.js';
-import type { Table } from './table.js';
 import type { TablePartition } from './table-partition.js';
+
+/** What a windowed view needs of its table (a Table provides it). */
+export interface WindowedTableSource<V> {
+  readonly name: string;
+  readonly changelog: Topic;
+  /** The value of a key never set, if the table has a default. */
+  defaultFor(): V | undefined;
+  /** The partition of the event being processed, and the event. */
+  eventPartition(): { partition: TablePartition<V>; event: StreamEvent };
+  /** The partitions this worker holds. */
+  partitionsHere(): Iterable<TablePartition<V>>;
+}
 
 /**
  * Options of a windowed table. `V` is what the table stores (an aggregation's accumulator), `E` the
@@ -105,9 +116,11 @@ export class WindowedTable<K, V, E = unknown, R = V | undefined, F = V> {
   /** Events not applied because every window of theirs had closed. */
   lateEvents = 0;
   private readonly indexesKeys: boolean;
+  /** A changelog write the producer asked to wait for: awaited before the event ends. */
+  private full: Promise<void> | undefined;
 
   constructor(
-    readonly table: Table<V, K, R>,
+    readonly table: WindowedTableSource<V>,
     readonly spec: WindowSpec,
     private readonly options: WindowOptions<K, V, E, F>,
   ) {
@@ -323,13 +336,13 @@ export class WindowedTable<K, V, E = unknown, R = V | undefined, F = V> {
     window: TimeWindow,
     value: V,
   ): void {
-    this.table.writeId(partition, id, value);
+    this.full = partition.write(id, value) ?? this.full;
     windows.tracker.track(id, window);
     this.index(windows, key, id, true);
   }
 
   private remove(partition: TablePartition<V>, windows: PartitionWindows<K>, key: K, id: string): void {
-    this.table.writeId(partition, id, undefined);
+    this.full = partition.write(id, undefined) ?? this.full;
     windows.tracker.untrack(id);
     this.index(windows, key, id, false);
   }
@@ -392,7 +405,7 @@ export class WindowedTable<K, V, E = unknown, R = V | undefined, F = V> {
     const { closed, expired } = windows.tracker.advance();
     // remember how far the partition got, so a restart does not report these windows again
     if (closed.length > 0)
-      this.table.writeId(partition, STREAM_TIME_ID, windows.tracker.streamTimeMs as unknown as V);
+      this.full = partition.write(STREAM_TIME_ID, windows.tracker.streamTimeMs as unknown as V) ?? this.full;
     for (const { id, key, window } of closed) {
       const value = await this.read(partition, id);
       if (value === undefined) continue;
@@ -404,9 +417,12 @@ export class WindowedTable<K, V, E = unknown, R = V | undefined, F = V> {
       }
     }
     for (const { id, key } of expired) {
-      this.table.writeId(partition, id, undefined);
+      this.full = partition.write(id, undefined) ?? this.full;
       this.index(windows, key, id, false);
     }
+    const full = this.full;
+    this.full = undefined;
+    if (full !== undefined) await full;
   }
 }
 

@@ -6,11 +6,13 @@ import type { Logger } from '../logging/logger.js';
 import type { RecordSender } from '../producer/buffered-producer.js';
 import { MemoryPartitionStore } from '../stores/memory-store.js';
 import type { Channel } from '../streams/channel.js';
-import { Completion, StreamEvent } from '../streams/event.js';
-import { decodeJson, jsonEncode, type Table, type TablePartitions } from '../tables/table.js';
+import type { StreamEvent } from '../streams/event.js';
+import { ChangelogWriter, changelogCodec } from '../tables/changelog.js';
+import type { Table, TablePartitions } from '../tables/table.js';
 import { TablePartition } from '../tables/table-partition.js';
 import type { SendOptions, Topic } from '../topics/topic.js';
 import type { Headers, InboundMessage, OutRecord } from '../transport/types.js';
+import { dispatch } from '../worker/dispatch.js';
 import { Router } from '../worker/router.js';
 
 /** A record the agent (its code, sinks or forwarders) sent, decoded with its topic's codecs. Dead letters are in `deadLetters`. */
@@ -64,7 +66,7 @@ export class AgentHarness<V, K = unknown, Out = unknown> implements ActorHost {
     this.rejectFailure = reject;
   });
   /** Table partitions, created on first use: the harness owns every partition. */
-  private readonly tables = new InMemoryTables();
+  private readonly tables = new InMemoryTables(() => this.recorder);
   private readonly recorder: RecordSender = {
     send: (record) => this.record(record),
     flush: async () => undefined,
@@ -217,17 +219,13 @@ export class AgentHarness<V, K = unknown, Out = unknown> implements ActorHost {
     const offset = this.offsets.get(id) ?? 0n;
     this.offsets.set(id, offset + 1n);
     const inbound: InboundMessage = { ...message, offset: String(offset) };
-    const decoded = topic.decode(inbound);
-    if (!decoded.ok) {
-      this.deadLetters.push({ topic: topic.name, partition, offset: inbound.offset, reason: decoded.reason });
-      return;
-    }
-    const channels = this.router.channelsFor(route, partition);
-    const completion = new Completion(channels.length);
-    for (const channel of channels) {
-      const event = new StreamEvent(topic.name, partition, inbound, decoded.key, decoded.value, completion);
-      channel.push([{ event, value: decoded.value }]);
-    }
+    const { completion } = dispatch(
+      topic,
+      partition,
+      [inbound],
+      this.router.channelsFor(route, partition),
+      (m, reason) => this.deadLetters.push({ topic: topic.name, partition, offset: m.offset, reason }),
+    );
     const settled = completion.settled.then(() => {
       this.inflight.delete(settled);
     });
@@ -238,12 +236,22 @@ export class AgentHarness<V, K = unknown, Out = unknown> implements ActorHost {
 class InMemoryTables implements TablePartitions {
   private readonly partitions = new Map<Table<unknown, unknown>, Map<number, TablePartition<unknown>>>();
 
+  /** `sender`: where the partitions' changelog records go (the harness records them). */
+  constructor(private readonly sender: () => RecordSender) {}
+
   partitionFor(table: Table<unknown, unknown>, partition: number): TablePartition<unknown> {
     let byNumber = this.partitions.get(table);
     if (!byNumber) this.partitions.set(table, (byNumber = new Map()));
     let held = byNumber.get(partition);
     if (!held) {
-      held = new TablePartition(partition, new MemoryPartitionStore(), true, jsonEncode, decodeJson);
+      held = new TablePartition(
+        partition,
+        new MemoryPartitionStore(),
+        true,
+        changelogCodec.encodeValue,
+        changelogCodec.decodeValue,
+      );
+      held.writer = new ChangelogWriter(this.sender(), table.changelog.name, partition);
       byNumber.set(partition, held);
     }
     return held;

@@ -57,13 +57,22 @@ const SILENCED_MESSAGES = new Set([
   'Limiting retries for the idempotent producer may invalidate EoS guarantees',
 ]);
 
+/**
+ * kafkajs lines that are debug detail here: a broker's error answer (`Response CreateTopics…`)
+ * is also thrown to the caller, which retries or reports it once in its own words; a consumer
+ * crash it restarts from is reported by the worker as one line (a coordinator still loading
+ * after a broker start showed up as stack traces before every demo run).
+ */
+const DETAIL_MESSAGES = /^(Response \w+\(key: \d+, version: \d+\)$|Crash: |Restarting the consumer in )/;
+
 function kafkaLogCreator(log: Logger) {
   const child = log.child({ component: 'kafkajs' });
   return () =>
     ({ level, log: entry }: LogEntry) => {
       const { message, timestamp: _t, logger: _l, ...rest } = entry;
       if (SILENCED_MESSAGES.has(message)) return;
-      child[DEMOTED_LEVELS[level] ?? 'debug'](rest, message);
+      const demoted = DETAIL_MESSAGES.test(message) ? 'debug' : (DEMOTED_LEVELS[level] ?? 'debug');
+      child[demoted](rest, message);
     };
 }
 
@@ -119,6 +128,16 @@ function isTransientTopicError(error: unknown): boolean {
   return false;
 }
 
+/** True when every error of a createTopics failure says the topic exists already. */
+function onlyAlreadyExists(error: unknown): boolean {
+  const errors = (error as { errors?: unknown[] }).errors;
+  return (
+    Array.isArray(errors) &&
+    errors.length > 0 &&
+    errors.every((e) => (e as { type?: string }).type === 'TOPIC_ALREADY_EXISTS')
+  );
+}
+
 async function whileTopicsSettle<T>(operation: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -170,6 +189,8 @@ class KafkaJsAdmin implements AdminClient {
         });
         created.push(...missing.map((t) => t.topic));
       } catch (error) {
+        // another worker or app created them first: they exist, which is all that is asked
+        if (onlyAlreadyExists(error)) return created;
         if (Date.now() > deadline) throw error;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
@@ -448,9 +469,9 @@ class KafkaJsConsumer implements ConsumerClient {
     });
   }
 
-  onCrash(listener: (error: Error) => void): () => void {
+  onCrash(listener: (error: Error, restarting: boolean) => void): () => void {
     return this.consumer.on(this.consumer.events.CRASH, (event) => {
-      if (!event.payload.restart) listener(event.payload.error);
+      listener(event.payload.error, event.payload.restart);
     });
   }
 }

@@ -113,8 +113,11 @@ export interface ConsumerClient {
   stop(): Promise<void>;
   disconnect(): Promise<void>;
   onGroupJoin(listener: (assignment: Assignment[], memberId: string) => void): () => void;
-  /** Called when the consumer gave up (after its own retries). */
-  onCrash(listener: (error: Error) => void): () => void;
+  /**
+   * Called when the consumer crashed: `restarting` when the error is retriable and it rejoins
+   * by itself (see ConsumerOptions.mayRestart), false when it gave up.
+   */
+  onCrash(listener: (error: Error, restarting: boolean) => void): () => void;
 }
 
 /** A partition assignment strategy for the app's consumer group (computed by the group leader). */

@@ -8,7 +8,7 @@ import type { Logger } from '../logging/logger.js';
 import { BufferedProducer, type RecordSender } from '../producer/buffered-producer.js';
 import { StoreRegistry } from '../stores/resolve.js';
 import type { Channel } from '../streams/channel.js';
-import { Completion, type Item, StreamEvent } from '../streams/event.js';
+import type { StreamEvent } from '../streams/event.js';
 import { type RecoveryReport, TableManager } from '../tables/table-manager.js';
 import type { Topic } from '../topics/topic.js';
 import type {
@@ -22,6 +22,7 @@ import type {
   ProducerClient,
 } from '../transport/types.js';
 import { DeadLetterWriter } from './dead-letters.js';
+import { dispatch } from './dispatch.js';
 import { Router } from './router.js';
 import { setUpTopics } from './topic-setup.js';
 
@@ -168,6 +169,7 @@ export class Worker implements ActorHost {
           groupId: `${settings.id}-changelog-reader-${randomUUID()}`,
           maxBytesPerPartition: settings.maxBytesPerPartition,
         }),
+        sender: this.producer,
         offsets: (topic) => this.admin!.topicOffsets(topic),
         ackedOffset: (topic, partition) => this.producer?.ackedOffset(topic, partition),
         storeFor: (table) => stores.resolve(table.storeOption ?? settings.store),
@@ -198,9 +200,14 @@ export class Worker implements ActorHost {
         this.tables?.assign(assignment);
         if (this.context.tables.length > 0) void this.takeStandbyDuties(memberId);
       });
-      consumer.onCrash((error) => {
+      consumer.onCrash((error, restarting) => {
         // leaving the group can fail while the broker goes away: not a failure of the worker
         if (this.stopping !== undefined) this.log.debug({ err: error }, 'consumer ended while stopping');
+        else if (restarting)
+          this.log.info(
+            { reason: describeError(error) },
+            'consumer rejoining after a retriable broker error',
+          );
         else this.fail(error);
       });
       step(await consumer.connect());
@@ -434,29 +441,17 @@ export class Worker implements ActorHost {
     }
     const ready = this.tables?.ready(topic, partition) ?? Promise.resolve();
     if ((await this.awaitCompletion(ready, control)) !== 'done' || this.stopping !== undefined) return;
-    const channels = this.router.channelsFor(route, partition);
-    const accepted: Array<{ message: InboundMessage; key: unknown; value: unknown }> = [];
-    for (const message of batch.messages) {
-      const decoded = route.topic.decode(message);
-      if (decoded.ok) accepted.push({ message, key: decoded.key, value: decoded.value });
-      else {
+    const { events, completion } = dispatch(
+      route.topic,
+      partition,
+      batch.messages,
+      this.router.channelsFor(route, partition),
+      (message, reason) =>
         void this.deadLetters.write(
           { topic, partition, message, deadLetterTopic: route.topic.deadLetterTopic },
-          decoded.reason,
-        );
-      }
-    }
-    const completion = new Completion(accepted.length * channels.length);
-    const queues: Item[][] = channels.map(() => []);
-    const events: StreamEvent[] = [];
-    for (const { message, key, value } of accepted) {
-      for (let i = 0; i < channels.length; i++) {
-        const event = new StreamEvent(topic, partition, message, key, value, completion);
-        events.push(event);
-        queues[i]!.push({ event, value });
-      }
-    }
-    for (let i = 0; i < channels.length; i++) channels[i]!.push(queues[i]!);
+          reason,
+        ),
+    );
     let committed: string | undefined;
     const commitFinished = async () => {
       const prefix = finishedPrefix(events, batch.messages);

@@ -1,0 +1,56 @@
+import type { RecordSender } from '../producer/buffered-producer.js';
+import type { InboundMessage } from '../transport/types.js';
+
+/**
+ * The one changelog codec, used to write a table's changes, to recover them and to read a table
+ * from outside a worker (`strom table`). A key's identity in the store and the changelog is its
+ * JSON text (the key `"alice"` is the 7 bytes `"alice"`); values are JSON; a delete is a
+ * tombstone (null value). Windowed tables keep the JSON array `[key, startMs, endMs]` as the key.
+ */
+export const changelogCodec = {
+  keyId(key: unknown): string {
+    return JSON.stringify(key);
+  },
+  encodeValue(value: unknown): Buffer {
+    return Buffer.from(JSON.stringify(value));
+  },
+  decodeValue(bytes: Buffer): unknown {
+    return JSON.parse(bytes.toString('utf8'));
+  },
+  /** A changelog record as `[key id, value]`; the value is undefined for a tombstone. */
+  decode(message: Pick<InboundMessage, 'key' | 'value'>): [string, unknown] {
+    const id = message.key === null ? 'null' : message.key.toString('utf8');
+    return [id, message.value === null ? undefined : changelogCodec.decodeValue(message.value)];
+  },
+};
+
+/** A table partition's number when the table is global: one partition holding every changelog partition. */
+export const ALL_PARTITIONS = -1;
+
+/**
+ * Writes the changes of one table partition to its changelog partition (for a global table: to
+ * the key's partition), through the sender of whoever holds the partition (the worker's
+ * producer, or the test harness). A write returns a promise only when the producer asks its
+ * caller to wait (backpressure).
+ */
+export class ChangelogWriter {
+  private readonly partition: number | undefined;
+
+  constructor(
+    private readonly sender: RecordSender,
+    private readonly topic: string,
+    partition: number,
+  ) {
+    this.partition = partition === ALL_PARTITIONS ? undefined : partition;
+  }
+
+  /** Records `value` for `id`; undefined writes a tombstone. */
+  write(id: string, value: unknown): void | Promise<void> {
+    return this.sender.send({
+      topic: this.topic,
+      partition: this.partition,
+      key: Buffer.from(id),
+      value: value === undefined ? null : changelogCodec.encodeValue(value),
+    });
+  }
+}
