@@ -108,6 +108,8 @@ export function createKafkaJsClient(connection: ConnectionOptions, log: Logger):
  * 3 s apart by the app's default retry settings) about 45 s of a broker or leader gone.
  */
 const IDEMPOTENT_SEND_RETRIES = 18;
+/** Times a send repeats the records of partitions kafkajs skipped (kafkajs#1303) before it fails. */
+const UNACKNOWLEDGED_RESENDS = 3;
 
 /** Errors a topic gives for a moment after it was created or deleted: worth waiting out. */
 const TRANSIENT_TOPIC_ERRORS = new Set([
@@ -290,7 +292,8 @@ function toKafkaJsAssigner(spec: GroupAssignor): PartitionAssigner {
  * partitioner, so the same partitions as the Java client) and every partition checked in the
  * acknowledgement: kafkajs 2.2.4 can report success for a batch spanning several leaders when
  * one of them fails over, without having written that leader's records (tulios/kafkajs#1303).
- * A missing partition fails the send, so the worker does not commit and the batch runs again.
+ * The records of a missing partition are sent again; if it is still missing after
+ * UNACKNOWLEDGED_RESENDS, the send fails, so the worker does not commit and the batch runs again.
  */
 class KafkaJsProducer implements ProducerClient {
   private readonly producer: Producer;
@@ -331,15 +334,36 @@ class KafkaJsProducer implements ProducerClient {
     const lastOffsets = new Map<string, bigint>();
     if (records.length === 0) return lastOffsets;
     await this.loadPartitions(records);
-    const byTopic = new Map<string, OutRecord[]>();
-    const sent = new Set<string>();
-    const counts = new Map<string, number>();
     for (const r of records) {
       r.partition ??= this.partitioner({
         topic: r.topic,
         partitionMetadata: this.partitionMetadata.get(r.topic)!,
         message: { key: r.key, value: r.value },
       });
+    }
+    let pending = records;
+    for (let resent = 0; ; resent++) {
+      const missing = await this.sendOnce(pending, lastOffsets);
+      if (missing.size === 0) return lastOffsets;
+      if (resent === UNACKNOWLEDGED_RESENDS) {
+        throw new Error(
+          `the broker did not acknowledge ${[...missing].join(', ')} (leader change?); the records will be sent again`,
+        );
+      }
+      // kafkajs#1303 skipped these partitions: send their records again, the same ones in the same
+      // order, so that the idempotent producer repeats the very batch (and sequence numbers) a
+      // leader that died after writing it may have replicated: the broker then answers with the
+      // offsets it already has instead of OUT_OF_ORDER_SEQUENCE_NUMBER
+      pending = pending.filter((r) => missing.has(`${r.topic}:${r.partition}`));
+    }
+  }
+
+  /** One sendBatch; records the last offset per acknowledged partition, returns the others. */
+  private async sendOnce(records: OutRecord[], lastOffsets: Map<string, bigint>): Promise<Set<string>> {
+    const byTopic = new Map<string, OutRecord[]>();
+    const sent = new Set<string>();
+    const counts = new Map<string, number>();
+    for (const r of records) {
       const id = `${r.topic}:${r.partition}`;
       sent.add(id);
       counts.set(id, (counts.get(id) ?? 0) + 1);
@@ -360,19 +384,14 @@ class KafkaJsProducer implements ProducerClient {
         })),
       })),
     });
-    if (this.acks === 0) return lastOffsets;
+    if (this.acks === 0) return new Set();
     for (const a of acknowledged) {
       const id = `${a.topicName}:${a.partition}`;
       sent.delete(id);
       if (a.baseOffset !== undefined)
         lastOffsets.set(id, BigInt(a.baseOffset) + BigInt((counts.get(id) ?? 1) - 1));
     }
-    if (sent.size > 0) {
-      throw new Error(
-        `the broker did not acknowledge ${[...sent].join(', ')} (leader change?); the records will be sent again`,
-      );
-    }
-    return lastOffsets;
+    return sent;
   }
 
   /** Partition metadata (for the partitioner) of topics not seen before. */
