@@ -3,7 +3,7 @@
  * restarted worker gets its slot's state directory back), killed or stopped on purpose, and
  * watched for what must not happen: an exit nobody asked for, a SIGTERM that does not end in
  * exit 0 within a bound, a stopping worker that rejoins the group or starts recovering, raw stack
- * traces on the output.
+ * traces on the output. `FAULT_WORKER_LOG_LEVEL=debug` makes the workers log more.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,7 +40,7 @@ export interface Incident {
 
 /** Log messages that mean a worker joined the group or set up state. */
 const ACTIVE_MESSAGES =
-  /^(partitions assigned|joining the consumer group|worker running|recovering table partition|table partition recovered|standby table partition promoted|following table partition as standby|Restarting the consumer)/;
+  /^(partitions assigned|joining the consumer group|worker running|recovering table partition|table partition recovered|standby table partition promoted|following table partition as standby|Restarting the consumer|consumer rejoining)/;
 const STOPPING_MESSAGES = /^(signal received: stopping|worker stopping)$/;
 const RAW_ERROR = /^\s+at .+:\d+:\d+\)?$|unhandled|uncaught/i;
 
@@ -62,13 +62,15 @@ export class WorkerFleet {
   }
 
   start(slot = 0): FleetWorker {
-    const process = spawnApp(this.options.app, ['worker'], {
+    const level = process.env.FAULT_WORKER_LOG_LEVEL;
+    const child = spawnApp(this.options.app, ['worker'], {
+      ...(level ? { STROM_LOG_LEVEL: level } : {}),
       ...this.options.env,
       ...this.options.slotEnv?.(slot),
     });
-    const worker: FleetWorker = { slot, process, pid: process.child.pid ?? -1, startedAt: Date.now() };
+    const worker: FleetWorker = { slot, process: child, pid: child.child.pid ?? -1, startedAt: Date.now() };
     this.workers.push(worker);
-    void process.exited.then((code) => {
+    void child.exited.then((code) => {
       if (worker.signal === undefined) this.incident(worker, `exited (${code}) without being signalled`);
     });
     return worker;
