@@ -11,13 +11,15 @@ import type { Kafka } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { killKafkaNode, startKafka, stopKafka } from '../../scripts/kafka/launcher.js';
 import { defaultPort, defaultStateDir } from '../../scripts/kafka/paths.js';
-import { createTopic, kafka, uniqueName } from '../support/kafka.js';
-import { checkCounts } from './support/count-check.js';
-import { CountInput } from './support/count-input.js';
-import { CountPipeline } from './support/count-pipeline.js';
+import { kafka } from '../support/kafka.js';
+import {
+  type CountScenario,
+  countScenario,
+  countVerdict,
+  expectNothingLost,
+} from './support/count-scenario.js';
 import { reportFigures } from './support/figures.js';
 import { percent } from './support/stats.js';
-import { WorkerFleet } from './support/worker-fleet.js';
 
 const stateDir = join(defaultStateDir(), 'broker-loss-test');
 // node i listens on base + i * 10000: clear of the failover test (+100) and of `pnpm kafka start --brokers 3`
@@ -26,15 +28,10 @@ const BROKERS = 3;
 const PARTITIONS = 8;
 const KEYS = 1000;
 const RATE = Number(process.env.FAULT_BROKER_LOSS_RATE ?? 1000);
-const TOPIC_OPTIONS = {
-  partitions: PARTITIONS,
-  replicationFactor: 3,
-  configEntries: { 'min.insync.replicas': '2' },
-};
 
-const cleanups: Array<() => Promise<void>> = [];
+const scenarios: CountScenario[] = [];
 afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  for (const scenario of scenarios.splice(0)) await scenario.close();
 });
 
 describe.skipIf(process.env.KAFKA_SKIP_CLUSTER_TESTS === '1')('broker loss on a 3-broker cluster', () => {
@@ -54,29 +51,17 @@ describe.skipIf(process.env.KAFKA_SKIP_CLUSTER_TESTS === '1')('broker loss on a 
   it('kill -9 of the leader of the busiest changelog partition mid-stream: nothing lost, the worker carries on', {
     timeout: 300_000,
   }, async () => {
-    const input = await createTopic(uniqueName('broker-loss-in'), { client, ...TOPIC_OPTIONS });
-    const output = await createTopic(uniqueName('broker-loss-out'), { client, ...TOPIC_OPTIONS });
-    const appId = uniqueName('broker-loss');
-    const source = new CountInput({ topic: input, partitions: PARTITIONS, keys: KEYS, client });
-    const pipeline = new CountPipeline({ appId, input, output, client, bootstrap });
-    const fleet = new WorkerFleet({
-      name: appId,
-      app: 'test/fixtures/count-app.ts',
-      env: {
-        TEST_APP_ID: appId,
-        TEST_INPUT: input,
-        TEST_OUTPUT: output,
-        TEST_REPLICATION_FACTOR: '3',
-        STROM_BROKER: bootstrap.join(','),
-      },
+    const scenario = await countScenario({
+      name: 'broker-loss',
+      partitions: PARTITIONS,
+      keys: KEYS,
+      topics: { replicationFactor: 3, configEntries: { 'min.insync.replicas': '2' } },
+      cluster: { client, bootstrap },
+      env: { TEST_REPLICATION_FACTOR: '3' },
     });
+    scenarios.push(scenario);
+    const { source, pipeline, fleet } = scenario;
     const producing = source.steady(RATE);
-    cleanups.push(async () => {
-      await producing.stop().catch(() => undefined);
-      await source.close();
-      await fleet.close();
-      await pipeline.close();
-    });
 
     const started = Date.now();
     const worker = fleet.start();
@@ -113,9 +98,7 @@ describe.skipIf(process.env.KAFKA_SKIP_CLUSTER_TESTS === '1')('broker loss on a 
     expect(await worker.process.exited).toBe(0);
     const wallMs = Date.now() - started;
 
-    const counts = await pipeline.readCounts();
-    const ids = await pipeline.readOutputIds();
-    const check = checkCounts(counts, source.truth, { ids, acked: source.ackedIds });
+    const check = await countVerdict(scenario);
     reportFigures({
       scenario: 'leader broker kill -9, 3-broker cluster',
       events: source.acked,
@@ -130,11 +113,7 @@ describe.skipIf(process.env.KAFKA_SKIP_CLUSTER_TESTS === '1')('broker loss on a 
       ].join('; '),
     });
 
-    expect(fleet.report()).toBe('');
-    expect(check.short, 'keys counted below their truth').toEqual([]);
-    expect(check.lost).toBe(0);
-    expect(check.firstMissingIds, 'events that were never counted').toEqual([]);
-    expect(check.unknownKeys).toEqual([]);
+    expectNothingLost(check, fleet);
   });
 });
 

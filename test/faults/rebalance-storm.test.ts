@@ -8,18 +8,16 @@
  * Knobs: FAULT_STORM_MS (default 120 000), FAULT_STORM_RATE (events/s, default 1000),
  * FAULT_STORM_STORE (rocksdb or memory, default rocksdb), FAULT_SEED.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { createTopic, uniqueName } from '../support/kafka.js';
-import { checkCounts } from './support/count-check.js';
-import { CountInput } from './support/count-input.js';
-import { CountPipeline } from './support/count-pipeline.js';
+import {
+  type CountScenario,
+  countScenario,
+  countVerdict,
+  expectNothingLost,
+} from './support/count-scenario.js';
 import { reportFigures } from './support/figures.js';
 import { seededRandom } from './support/seeded-random.js';
 import { median, percent } from './support/stats.js';
-import { WorkerFleet } from './support/worker-fleet.js';
 
 const STORM_MS = Number(process.env.FAULT_STORM_MS ?? 120_000);
 const RATE = Number(process.env.FAULT_STORM_RATE ?? 1000);
@@ -29,36 +27,25 @@ const PARTITIONS = 8;
 const KEYS = 1000;
 const STOP_BOUND_MS = 30_000;
 
-const cleanups: Array<() => Promise<void>> = [];
+const scenarios: CountScenario[] = [];
 afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  for (const scenario of scenarios.splice(0)) await scenario.close();
 });
 
 it(`${WORKERS} workers, a random SIGTERM or SIGKILL every 3-10 s for ${STORM_MS / 1000} s: no loss, clean stops, no stall`, {
   timeout: STORM_MS + 300_000,
 }, async () => {
   const random = seededRandom();
-  const input = await createTopic(uniqueName('storm-in'), { partitions: PARTITIONS });
-  const output = await createTopic(uniqueName('storm-out'), { partitions: PARTITIONS });
-  const appId = uniqueName('storm');
-  const stateRoot = mkdtempSync(join(tmpdir(), 'strom-storm-'));
-  const source = new CountInput({ topic: input, partitions: PARTITIONS, keys: KEYS });
-  const pipeline = new CountPipeline({ appId, input, output });
-  const fleet = new WorkerFleet({
-    name: appId,
-    app: 'test/fixtures/count-app.ts',
-    env: { TEST_APP_ID: appId, TEST_INPUT: input, TEST_OUTPUT: output, TEST_STORE: STORE },
-    slotEnv: (slot) => ({ TEST_STATE_DIR: join(stateRoot, `slot-${slot}`) }),
+  const scenario = await countScenario({
+    name: 'storm',
+    partitions: PARTITIONS,
+    keys: KEYS,
+    env: { TEST_STORE: STORE },
     stopBoundMs: STOP_BOUND_MS,
   });
+  scenarios.push(scenario);
+  const { source, pipeline, fleet } = scenario;
   const producing = source.steady(RATE);
-  cleanups.push(async () => {
-    await producing.stop().catch(() => undefined);
-    await source.close();
-    await fleet.close();
-    await pipeline.close();
-    rmSync(stateRoot, { recursive: true, force: true });
-  });
 
   const started = Date.now();
   for (let slot = 0; slot < WORKERS; slot++) fleet.start(slot);
@@ -90,9 +77,7 @@ it(`${WORKERS} workers, a random SIGTERM or SIGKILL every 3-10 s for ${STORM_MS 
   await fleet.terminate(last);
   const wallMs = Date.now() - started;
 
-  const counts = await pipeline.readCounts();
-  const ids = await pipeline.readOutputIds();
-  const check = checkCounts(counts, source.truth, { ids, acked: source.ackedIds });
+  const check = await countVerdict(scenario);
   const stops = fleet.stopTimesMs;
   const loads = fleet.loadTimesMs();
   reportFigures({
@@ -113,10 +98,6 @@ it(`${WORKERS} workers, a random SIGTERM or SIGKILL every 3-10 s for ${STORM_MS 
     ].join('; '),
   });
 
-  expect(fleet.report()).toBe('');
+  expectNothingLost(check, fleet);
   expect(Math.max(...stops)).toBeLessThan(STOP_BOUND_MS);
-  expect(check.short, 'keys counted below their truth').toEqual([]);
-  expect(check.lost).toBe(0);
-  expect(check.firstMissingIds, 'events that were never counted').toEqual([]);
-  expect(check.unknownKeys).toEqual([]);
 });

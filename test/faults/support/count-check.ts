@@ -6,6 +6,8 @@
 import type { Truth } from './count-input.js';
 
 export interface CountCheck {
+  /** Table: the sum of all counts. */
+  counted: number;
   /** Table: sum of the shortfalls of keys counted below their truth (must be 0). */
   lost: number;
   /** Table: sum of the excess of keys counted above their truth (at-least-once over-count). */
@@ -27,6 +29,8 @@ export function checkCounts(
   truth: Truth,
   outputIds?: { ids: ReadonlyMap<number, number>; acked: readonly number[] },
 ): CountCheck {
+  let counted = 0;
+  for (const value of counts.values()) counted += value;
   let lost = 0;
   let duplicated = 0;
   const short: CountCheck['short'] = [];
@@ -49,5 +53,5 @@ export function checkCounts(
     }
     for (const times of outputIds.ids.values()) duplicatedOutputs += times - 1;
   }
-  return { lost, duplicated, short, unknownKeys, missingIds, duplicatedOutputs, firstMissingIds };
+  return { counted, lost, duplicated, short, unknownKeys, missingIds, duplicatedOutputs, firstMissingIds };
 }

@@ -37,6 +37,7 @@ export class CountInput {
   private nextId = 0;
   private readonly producer: Producer;
   private connected: Promise<void> | undefined;
+  private steadyRun: { stop: () => Promise<void> } | undefined;
 
   constructor(private readonly options: CountInputOptions) {
     this.producer = (options.client ?? kafka()).producer({
@@ -90,12 +91,13 @@ export class CountInput {
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
     })();
-    return {
+    this.steadyRun = {
       stop: async () => {
         stopped = true;
         await loop;
       },
     };
+    return this.steadyRun;
   }
 
   /** Events acknowledged so far. */
@@ -103,7 +105,9 @@ export class CountInput {
     return this.ackedIds.length;
   }
 
+  /** Stops a steady production still running (ignoring its failure) and disconnects. */
   async close(): Promise<void> {
+    await this.steadyRun?.stop().catch(() => undefined);
     await this.producer.disconnect();
   }
 }

@@ -15,6 +15,8 @@ export interface CountPipelineOptions {
   client?: Kafka;
   /** Bootstrap servers for reading the table; default KAFKA_BROKERS. */
   bootstrap?: string[];
+  /** Waits end early (as on timeout) once this is true, e.g. once a worker failed. */
+  giveUpWhen?: () => boolean;
 }
 
 export class CountPipeline {
@@ -83,12 +85,15 @@ export class CountPipeline {
     return changelogEnd + repartitionEnd - repartitionDone - inputDone;
   }
 
-  /** Polls every 100 ms until `check` holds; returns the ms it took, or undefined after `timeoutMs`. */
+  /**
+   * Polls every 100 ms until `check` holds; returns the ms it took, or undefined after
+   * `timeoutMs` (or once `giveUpWhen` holds).
+   */
   async waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<number | undefined> {
     const started = Date.now();
     for (;;) {
       if (await check()) return Date.now() - started;
-      if (Date.now() - started > timeoutMs) return undefined;
+      if (Date.now() - started > timeoutMs || this.options.giveUpWhen?.()) return undefined;
       await new Promise((r) => setTimeout(r, 100));
     }
   }
