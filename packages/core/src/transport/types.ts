@@ -73,6 +73,18 @@ export interface ProducerClient {
   send(records: OutRecord[]): Promise<Map<string, bigint>>;
 }
 
+/**
+ * A producer for exactly-once processing: its sends go into one open transaction at a time
+ * (begun by the first send after a commit), which `commit` closes together with a consumer
+ * group's offset. Connecting it fences any earlier producer with the same transactional id.
+ */
+export interface TransactionalProducerClient extends ProducerClient {
+  /** Adds `offset` (the next offset to read) of the group to the open transaction and commits it. */
+  commit(offset: { groupId: string; topic: string; partition: number; offset: string }): Promise<void>;
+  /** Aborts the open transaction, if there is one. */
+  abort(): Promise<void>;
+}
+
 export interface InboundBatch {
   readonly topic: string;
   readonly partition: number;
@@ -200,6 +212,8 @@ export interface FollowHandle {
 export interface KafkaClient {
   admin(): AdminClient;
   producer(options: ProducerOptions): ProducerClient;
+  /** A transactional producer with a stable id (exactly-once: one per input partition). */
+  transactionalProducer(options: { transactionalId: string }): TransactionalProducerClient;
   consumer(options: ConsumerOptions): ConsumerClient;
   changelogReader(options: { groupId: string; maxBytesPerPartition: number }): ChangelogReader;
 }
