@@ -111,7 +111,7 @@ export class Worker implements ActorHost {
         }
       }
       const description = await this.ensureTopics();
-      const stores = new StoreRegistry({ stateDir: settings.stateDir, appId: settings.id });
+      const stores = new StoreRegistry({ stateDir: settings.stateDir, appId: settings.id, log: this.log });
       this.tables = new TableManager({
         tables: this.context.tables,
         reader: this.client.changelogReader({
