@@ -332,6 +332,13 @@ describe('RocksDbStore', () => {
 
     const exited = (proc: ChildProcess) => new Promise((resolve) => proc.once('exit', resolve));
 
+    /** A child that writes a key and checkpoint '4' to t-0 and keeps the database open. */
+    const HOLD_PARTITION = `
+const part = await new RocksDbStore({ dir }).open('t', 0);
+await part.write([{ key: '"from-child"', value: Buffer.from('1') }], '4');
+console.log('ready');
+setInterval(() => {}, 1000);`;
+
     it('data and checkpoint survive a kill -9 together: the checkpoint matches the data exactly', async () => {
       // Round r writes 200 keys ["r<r>",i] and checkpoint r+1 in one batch, and deletes round r-1's keys.
       child = await startChild(`
@@ -359,11 +366,7 @@ for (let r = 0; ; r++) {
     });
 
     it('waits for a dying process to release the lock', async () => {
-      child = await startChild(`
-const part = await new RocksDbStore({ dir }).open('t', 0);
-await part.write([{ key: '"from-child"', value: Buffer.from('1') }], '4');
-console.log('ready');
-setInterval(() => {}, 1000);`);
+      child = await startChild(HOLD_PARTITION);
 
       const impatient = new RocksDbStore({ dir, lockRetries: 1, lockRetryDelayMs: 10 });
       const error = await impatient.open('t', 0).catch((e: unknown) => e);
@@ -380,11 +383,7 @@ setInterval(() => {}, 1000);`);
     });
 
     it('never moves aside a database another process holds, even when its files look damaged', async () => {
-      child = await startChild(`
-const part = await new RocksDbStore({ dir }).open('t', 0);
-await part.write([{ key: '"from-child"', value: Buffer.from('1') }], '4');
-console.log('ready');
-setInterval(() => {}, 1000);`);
+      child = await startChild(HOLD_PARTITION);
       await damageState(join(dir, 't-0'), 'deleted CURRENT');
 
       const reports: StoreDamage[] = [];
