@@ -126,6 +126,17 @@ export async function createTopic(name: string, options: CreateTopicOptions = {}
   }
 }
 
+/** The sum of a topic's high watermarks: how many records it ever got (a changelog: how many table updates). */
+export async function topicEnd(topic: string): Promise<number> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).reduce((n, o) => n + Number(o.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** One consumed record, key and value decoded as UTF-8. */
 export interface CollectedMessage {
   topic: string;

@@ -24,6 +24,8 @@ export { ConfigError, DecodeError, describeError, isStromError, StromError } fro
 export type { Logger, LogLevel } from './logging/logger.js';
 export { createLogger, LOG_LEVELS } from './logging/logger.js';
 export { MemoryStore } from './stores/memory-store.js';
+export type { StoreDamage } from './stores/rocksdb-damage.js';
+export { StoreDamagedError } from './stores/rocksdb-damage.js';
 export type { RocksDbStoreOptions } from './stores/rocksdb-store.js';
 export { RocksDbStore, StoreLockedError } from './stores/rocksdb-store.js';
 export type { PartitionStore, Store, StoreWrite } from './stores/types.js';

@@ -162,7 +162,7 @@ export class Worker implements ActorHost {
         }
       }
       const description = step(await this.ensureTopics());
-      const stores = new StoreRegistry({ stateDir: settings.stateDir, appId: settings.id });
+      const stores = new StoreRegistry({ stateDir: settings.stateDir, appId: settings.id, log: this.log });
       this.tables = new TableManager({
         tables: this.context.tables,
         reader: this.client.changelogReader({
