@@ -1,7 +1,7 @@
 import {
   type Admin,
   AssignerProtocol,
-  ConfigResourceTypes,
+  type ConfigResourceTypes,
   type Consumer,
   type EachBatchPayload,
   Kafka,
@@ -149,6 +149,9 @@ function isTransientTopicError(error: unknown): boolean {
   return errorTypeIn(error, TRANSIENT_TOPIC_ERRORS) !== undefined;
 }
 
+/** `ConfigResourceTypes.TOPIC`: kafkajs' CommonJS exports do not show that enum to ESM importers. */
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
+
 /** How long a topic found absent is taken as absent before the producer looks again. */
 const ABSENT_TOPIC_RECHECK_MS = 10_000;
 
@@ -250,7 +253,7 @@ class KafkaJsAdmin implements AdminClient {
     const { resources } = await whileTopicsSettle(() =>
       this.admin.describeConfigs({
         includeSynonyms: false,
-        resources: present.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: names })),
+        resources: present.map((name) => ({ type: TOPIC_RESOURCE, name, configNames: names })),
       }),
     );
     for (const r of resources) {

@@ -109,7 +109,7 @@ describe('DeadLetterWriter.writeRefused', () => {
     expect(sent[0]!.topic).toBe('app-in-dlq');
     expect(recordBytes(sent[0]!)).toBeLessThanOrEqual(1000);
     expect(sent[0]!.headers).toMatchObject({
-      [H.reason]: 'the broker refused the record for app-by-key-repartition: MESSAGE_TOO_LARGE',
+      [H.reason]: 'could not be written to app-by-key-repartition: MESSAGE_TOO_LARGE',
       [H.topic]: 'in',
       [H.partition]: '1',
       [H.offset]: '7',

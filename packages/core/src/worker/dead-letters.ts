@@ -81,7 +81,7 @@ export class DeadLetterWriter {
     });
   }
 
-  /** A record the broker refused (the producer's `onRefused`). */
+  /** A record the broker refuses, or would (the producer's `onRefused`). */
   writeRefused(record: OutRecord, reason: string): void {
     const { log } = this.options;
     const origin = record.origin;
@@ -90,7 +90,7 @@ export class DeadLetterWriter {
       this.undeliverableCount += 1;
       log.error(
         { target: record.topic, reason, bytes },
-        'the broker refused a record sent outside event processing: not written anywhere',
+        'a record sent outside event processing cannot be written: it is not written anywhere',
       );
       return;
     }
@@ -100,20 +100,20 @@ export class DeadLetterWriter {
       this.undeliverableCount += 1;
       log.error(
         { ...coordinates, deadLetterTopic, reason, bytes },
-        'the broker refused a dead letter: the record is in its source topic only',
+        'a dead letter cannot be written: the record is in its source topic only',
       );
       return;
     }
     log.warn(
       { ...coordinates, target: record.topic, reason, bytes, deadLetterTopic },
-      'the broker refused a record; sent to dead-letter topic',
+      'a record cannot be written to its topic; sent to dead-letter topic',
     );
     void this.send({
       topic: deadLetterTopic,
       key: record.key,
       value: record.value,
       headers: record.headers,
-      reason: `the broker refused the record for ${record.topic}: ${reason}`,
+      reason: `could not be written to ${record.topic}: ${reason}`,
       source: origin,
       target: record.topic,
     });
