@@ -98,37 +98,43 @@ describe('the kafkajs transport on records the broker refuses', () => {
     }
   });
 
-  it('the buffered producer finds the refused record of a request by resending its parts; the others get written', async () => {
-    const topic = await createTopic(uniqueName('refused-split'), { partitions: 2 });
-    const client2 = client.producer({ acks: -1, idempotent: false });
-    await client2.connect();
-    const refused: string[] = [];
-    // no topic limits: the broker has to refuse the record for the producer to know
-    const producer = new BufferedProducer({
-      client: client2,
-      lingerMs: 5,
-      maxBatchRecords: 1000,
-      maxRequestBytes: 4_000_000,
-      maxInflightRecords: 10_000,
-      onRefused: (record, reason) => refused.push(`${record.partition}:${record.value!.length}: ${reason}`),
-    });
-    try {
-      for (let i = 0; i < 40; i++) {
-        producer.send({ topic, partition: i % 2, key: null, value: Buffer.from(`good ${i}`) });
-        if (i === 21) producer.send({ topic, partition: 1, key: null, value: Buffer.alloc(1_500_000, 'x') });
+  it.each([{ idempotent: true }, { idempotent: false }])(
+    'the buffered producer finds the refused record of a request by resending its parts (idempotent: $idempotent)',
+    async ({ idempotent }) => {
+      const topic = await createTopic(uniqueName('refused-split'), { partitions: 2 });
+      const sender = client.producer({ acks: -1, idempotent });
+      await sender.connect();
+      const refused: string[] = [];
+      // no topic limits: the broker has to refuse the record for the producer to know
+      const producer = new BufferedProducer({
+        client: sender,
+        lingerMs: 5,
+        maxBatchRecords: 1000,
+        maxRequestBytes: 4_000_000,
+        maxInflightRecords: 10_000,
+        onRefused: (record, reason) => refused.push(`${record.partition}:${record.value!.length}: ${reason}`),
+      });
+      try {
+        for (let i = 0; i < 40; i++) {
+          producer.send({ topic, partition: i % 2, key: null, value: Buffer.from(`good ${i}`) });
+          if (i === 21)
+            producer.send({ topic, partition: 1, key: null, value: Buffer.alloc(1_500_000, 'x') });
+        }
+        await producer.flush();
+      } finally {
+        await sender.disconnect();
       }
-      await producer.flush();
-    } finally {
-      await client2.disconnect();
-    }
-    expect(refused).toHaveLength(1);
-    expect(refused[0]).toMatch(/^1:1500000: the broker refused the records \(MESSAGE_TOO_LARGE\)/);
-    const written = await collect(topic, 100, { timeoutMs: 5000 });
-    const values = (p: number) => written.filter((m) => m.partition === p).map((m) => m.value);
-    const goods = (p: number) => Array.from({ length: 20 }, (_, n) => `good ${2 * n + p}`);
-    // partition 0 shared the refused request and was written then, and again with its own part
-    expect(values(0)).toEqual([...goods(0), ...goods(0)]);
-    // partition 1, where the refused record was, holds each good record once, in order
-    expect(values(1)).toEqual(goods(1));
-  }, 30_000);
+      expect(refused).toHaveLength(1);
+      expect(refused[0]).toMatch(/^1:1500000: the broker refused the records \(MESSAGE_TOO_LARGE\)/);
+      const written = await collect(topic, 100, { timeoutMs: 5000 });
+      const values = (p: number) => written.filter((m) => m.partition === p).map((m) => m.value);
+      const goods = (p: number) => Array.from({ length: 20 }, (_, n) => `good ${2 * n + p}`);
+      // partition 0 shared the refused request and was written then (kafkajs does not say so); its
+      // records go again as a part of their own, which an idempotent producer's broker recognizes
+      expect(values(0)).toEqual(idempotent ? goods(0) : [...goods(0), ...goods(0)]);
+      // partition 1, where the refused record was, holds each good record once, in order
+      expect(values(1)).toEqual(goods(1));
+    },
+    30_000,
+  );
 });

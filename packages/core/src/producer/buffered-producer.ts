@@ -61,8 +61,10 @@ export interface BufferedProducerOptions {
  * key for a compacted topic) are not sent at all. When the broker refuses a whole request,
  * the request is sent again in parts, one per partition and then halves, until each refused
  * record is alone; each goes to `onRefused`. The broker writes the batches of the other
- * partitions of a refused request without saying so (kafkajs reports the first error only),
- * so those may be written twice: at least once, as after any failed request.
+ * partitions of a refused request without saying so (kafkajs reports the first error only). Sent
+ * again as a part of their own, they keep their sequence numbers, so the broker of an idempotent
+ * producer knows them; without idempotence they are written twice (at least once, as after any
+ * failed request).
  */
 export class BufferedProducer implements RecordSender {
   /** Queued records are `buffer[head..]`; those before `head` have left. */
