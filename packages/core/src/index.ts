@@ -19,8 +19,16 @@ export type { AppOptions, AppSettings } from './app/settings.js';
 export { appSettingsSchema, parseBrokers } from './app/settings.js';
 export type { Codec, CodecName, CodecSpec } from './codecs/codecs.js';
 export { jsonCodec, rawCodec, resolveCodec, stringCodec } from './codecs/codecs.js';
-export type { StromErrorCode } from './errors/errors.js';
-export { ConfigError, DecodeError, describeError, isStromError, StromError } from './errors/errors.js';
+export type { RefusedRecord, StromErrorCode } from './errors/errors.js';
+export {
+  ConfigError,
+  DecodeError,
+  describeError,
+  isRecordsRefused,
+  isStromError,
+  RecordsRefusedError,
+  StromError,
+} from './errors/errors.js';
 export type { Logger, LogLevel } from './logging/logger.js';
 export { createLogger, LOG_LEVELS } from './logging/logger.js';
 export { MemoryStore } from './stores/memory-store.js';
@@ -40,7 +48,7 @@ export { WindowedTable } from './tables/windowed-table.js';
 export type { Decoded, SendOptions, TopicOptions } from './topics/topic.js';
 export { deadLetterTopicName, Topic } from './topics/topic.js';
 export type { ConnectionOptions } from './transport/kafkajs-client.js';
-export type { Headers } from './transport/types.js';
+export type { Headers, OutRecord, RecordOrigin } from './transport/types.js';
 export type { Aggregator, TimeWindow } from './windows/index.js';
 export { aggregate, count, max, mean, min, reduce, sum } from './windows/index.js';
 export { formatBanner } from './worker/banner.js';

@@ -183,10 +183,10 @@ export class Actor implements StreamContext {
       );
       for await (const value of result) {
         this.host.onYield?.(this.agent, value);
-        const key = this.slot.current?.key;
+        const origin = this.slot.current;
         for (const sink of sinks) {
           if (typeof sink === 'function') await sink(value);
-          else await sink.send(value as never, { key: key as never });
+          else await sink.send(value as never, { key: origin?.key as never, origin });
         }
       }
       return;

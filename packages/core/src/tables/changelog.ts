@@ -1,4 +1,5 @@
 import type { RecordSender } from '../producer/buffered-producer.js';
+import { currentEvent } from '../streams/current-event.js';
 import type { InboundMessage } from '../transport/types.js';
 
 /**
@@ -51,6 +52,8 @@ export class ChangelogWriter {
       partition: this.partition,
       key: Buffer.from(id),
       value: value === undefined ? null : changelogCodec.encodeValue(value),
+      // a record the broker refuses goes to the dead-letter topic of the event that wrote it
+      origin: currentEvent(),
     });
   }
 }

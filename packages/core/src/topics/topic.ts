@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { type Codec, type CodecSpec, resolveCodec } from '../codecs/codecs.js';
 import { describeError } from '../errors/errors.js';
 import type { RecordSender } from '../producer/buffered-producer.js';
-import type { Headers, InboundMessage } from '../transport/types.js';
+import { currentEvent } from '../streams/current-event.js';
+import type { Headers, InboundMessage, RecordOrigin } from '../transport/types.js';
 
 /** Options of `app.topic(name, options)`. Schemas give agents typed values with no casts. */
 export interface TopicOptions<V, K> {
@@ -34,6 +35,11 @@ export interface SendOptions<K> {
   headers?: Headers;
   /** Milliseconds since the epoch; default: now (set by the broker client). */
   timestamp?: number;
+  /**
+   * The input record this one comes from, whose dead-letter topic gets it if the broker refuses
+   * it. Default: the event being processed, when the app has tables (they track it); sinks set it.
+   */
+  origin?: RecordOrigin;
 }
 
 export type Decoded<V, K> = { ok: true; key: K; value: V } | { ok: false; reason: string };
@@ -164,6 +170,7 @@ export class Topic<V = unknown, K = unknown> {
       partition: options.partition,
       headers: options.headers,
       timestamp: options.timestamp === undefined ? undefined : String(options.timestamp),
+      origin: options.origin ?? currentEvent(),
     });
   }
 

@@ -1,6 +1,7 @@
 import {
   type Admin,
   AssignerProtocol,
+  type ConfigResourceTypes,
   type Consumer,
   type EachBatchPayload,
   Kafka,
@@ -12,6 +13,7 @@ import {
   type PartitionMetadata,
   type Producer,
 } from 'kafkajs';
+import { describeError, RecordsRefusedError, type RefusedRecord } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
 import { type BrokerAddress, probeEmptyBatches } from './empty-batch-probe.js';
 import type {
@@ -116,17 +118,42 @@ const TRANSIENT_TOPIC_ERRORS = new Set([
   'NOT_LEADER_OR_FOLLOWER',
 ]);
 
-function isTransientTopicError(error: unknown): boolean {
+/**
+ * Errors the broker gives a produce request for the records in it, not for a passing condition:
+ * sending the same records again fails again.
+ */
+const REFUSING_ERRORS = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'INVALID_TIMESTAMP',
+  'CORRUPT_MESSAGE',
+  'INVALID_TOPIC_EXCEPTION',
+  'UNSUPPORTED_FOR_MESSAGE_FORMAT',
+]);
+
+/** The first kafkajs error type of `types` in the chain of causes of `error`. */
+function errorTypeIn(error: unknown, types: ReadonlySet<string>): string | undefined {
   for (
     let e: unknown = error;
     e instanceof Error;
     e = (e as { cause?: unknown }).cause ?? (e as { originalError?: unknown }).originalError
   ) {
     const type = (e as { type?: string }).type;
-    if (type && TRANSIENT_TOPIC_ERRORS.has(type)) return true;
+    if (type && types.has(type)) return type;
   }
-  return false;
+  return undefined;
 }
+
+function isTransientTopicError(error: unknown): boolean {
+  return errorTypeIn(error, TRANSIENT_TOPIC_ERRORS) !== undefined;
+}
+
+/** `ConfigResourceTypes.TOPIC`: kafkajs' CommonJS exports do not show that enum to ESM importers. */
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
+
+/** How long a topic found absent is taken as absent before the producer looks again. */
+const ABSENT_TOPIC_RECHECK_MS = 10_000;
 
 /** True when every error of a createTopics failure says the topic exists already. */
 function onlyAlreadyExists(error: unknown): boolean {
@@ -218,6 +245,26 @@ class KafkaJsAdmin implements AdminClient {
     return groupMembersOf(this.admin, groupId);
   }
 
+  async topicConfigs(topics: string[], names: string[]): Promise<Map<string, Record<string, string>>> {
+    const existing = new Set(await this.admin.listTopics());
+    const present = [...new Set(topics)].filter((t) => existing.has(t));
+    const configs = new Map<string, Record<string, string>>();
+    if (present.length === 0) return configs;
+    const { resources } = await whileTopicsSettle(() =>
+      this.admin.describeConfigs({
+        includeSynonyms: false,
+        resources: present.map((name) => ({ type: TOPIC_RESOURCE, name, configNames: names })),
+      }),
+    );
+    for (const r of resources) {
+      configs.set(
+        r.resourceName,
+        Object.fromEntries(r.configEntries.map((e) => [e.configName, e.configValue])),
+      );
+    }
+    return configs;
+  }
+
   async groupOffsets(groupId: string, topics: string[]): Promise<Map<string, Map<number, string>>> {
     const result = new Map<string, Map<number, string>>();
     const offsets = await this.admin.fetchOffsets({ groupId, topics });
@@ -298,6 +345,8 @@ class KafkaJsProducer implements ProducerClient {
   private readonly acks: number;
   private readonly partitioner = Partitioners.DefaultPartitioner();
   private readonly partitionMetadata = new Map<string, PartitionMetadata[]>();
+  /** Topics found absent, and when. */
+  private readonly absentTopics = new Map<string, number>();
 
   constructor(kafka: Kafka, options: ProducerOptions) {
     // the broker keeps sequence numbers only for acks=all writes
@@ -330,7 +379,15 @@ class KafkaJsProducer implements ProducerClient {
   async send(records: OutRecord[]): Promise<Map<string, bigint>> {
     const lastOffsets = new Map<string, bigint>();
     if (records.length === 0) return lastOffsets;
-    await this.loadPartitions(records);
+    const unwritable = await this.unwritable(records);
+    if (unwritable.length > 0) {
+      throw new RecordsRefusedError(
+        `${unwritable.length} record(s) have nowhere to go: ${unwritable[0]!.reason}`,
+        {
+          refused: unwritable,
+        },
+      );
+    }
     const byTopic = new Map<string, OutRecord[]>();
     const sent = new Set<string>();
     const counts = new Map<string, number>();
@@ -347,19 +404,24 @@ class KafkaJsProducer implements ProducerClient {
       if (!list) byTopic.set(r.topic, (list = []));
       list.push(r);
     }
-    const acknowledged = await this.producer.sendBatch({
-      acks: this.acks,
-      topicMessages: [...byTopic].map(([topic, messages]) => ({
-        topic,
-        messages: messages.map((m) => ({
-          key: m.key,
-          value: m.value,
-          partition: m.partition,
-          headers: m.headers,
-          timestamp: m.timestamp,
+    let acknowledged: Awaited<ReturnType<Producer['sendBatch']>>;
+    try {
+      acknowledged = await this.producer.sendBatch({
+        acks: this.acks,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({
+          topic,
+          messages: messages.map((m) => ({
+            key: m.key,
+            value: m.value,
+            partition: m.partition,
+            headers: m.headers,
+            timestamp: m.timestamp,
+          })),
         })),
-      })),
-    });
+      });
+    } catch (error) {
+      throw (await this.refusal(error, records)) ?? error;
+    }
     if (this.acks === 0) return lastOffsets;
     for (const a of acknowledged) {
       const id = `${a.topicName}:${a.partition}`;
@@ -375,14 +437,93 @@ class KafkaJsProducer implements ProducerClient {
     return lastOffsets;
   }
 
-  /** Partition metadata (for the partitioner) of topics not seen before. */
-  private async loadPartitions(records: OutRecord[]): Promise<void> {
-    const unknown = [...new Set(records.filter((r) => r.partition === undefined).map((r) => r.topic))].filter(
-      (t) => !this.partitionMetadata.has(t),
-    );
-    if (unknown.length === 0) return;
-    const { topics } = await whileTopicsSettle(() => this.admin.fetchTopicMetadata({ topics: unknown }));
-    for (const t of topics) this.partitionMetadata.set(t.name, t.partitions);
+  /**
+   * The records for topics or partitions that do not exist (after the usual wait for a new
+   * topic). kafkajs would retry them for long, or skip an unknown partition and report success.
+   */
+  private async unwritable(records: OutRecord[]): Promise<RefusedRecord[]> {
+    await this.loadTopics(records);
+    let refused = this.withoutDestination(records);
+    // partitions may have been added since the metadata was read: read it again, once
+    const stale = new Set(refused.map((r) => r.record.topic).filter((t) => this.partitionMetadata.has(t)));
+    if (stale.size > 0) {
+      for (const topic of stale) this.partitionMetadata.delete(topic);
+      await this.loadTopics(records);
+      refused = this.withoutDestination(records);
+    }
+    return refused;
+  }
+
+  private withoutDestination(records: OutRecord[]): RefusedRecord[] {
+    const refused: RefusedRecord[] = [];
+    for (const record of records) {
+      const partitions = this.partitionMetadata.get(record.topic);
+      const partition = record.partition;
+      if (partitions === undefined) refused.push({ record, reason: `topic ${record.topic} does not exist` });
+      else if (partition !== undefined && !(partition >= 0 && partition < partitions.length)) {
+        refused.push({
+          record,
+          reason: `topic ${record.topic} has no partition ${partition} (it has ${partitions.length})`,
+        });
+      }
+    }
+    return refused;
+  }
+
+  /**
+   * Partition metadata of the topics not seen before. A topic that still does not exist after
+   * the wait is remembered as absent for a while, so each request to it does not wait again.
+   */
+  private async loadTopics(records: OutRecord[]): Promise<void> {
+    const now = Date.now();
+    const unknown = new Set<string>();
+    for (const r of records) {
+      if (this.partitionMetadata.has(r.topic)) continue;
+      const absentSince = this.absentTopics.get(r.topic);
+      if (absentSince === undefined || now - absentSince > ABSENT_TOPIC_RECHECK_MS) unknown.add(r.topic);
+    }
+    if (unknown.size === 0) return;
+    let present = [...unknown];
+    try {
+      await this.loadMetadata(present);
+      return;
+    } catch (error) {
+      if (!isTransientTopicError(error)) throw error;
+    }
+    const existing = new Set(await this.admin.listTopics());
+    present = present.filter((t) => existing.has(t));
+    for (const topic of unknown) if (!existing.has(topic)) this.absentTopics.set(topic, Date.now());
+    if (present.length > 0) await this.loadMetadata(present);
+  }
+
+  private async loadMetadata(topics: string[]): Promise<void> {
+    const { topics: metadata } = await whileTopicsSettle(() => this.admin.fetchTopicMetadata({ topics }));
+    for (const t of metadata) {
+      this.partitionMetadata.set(t.name, t.partitions);
+      this.absentTopics.delete(t.name);
+    }
+  }
+
+  /**
+   * A send error as a refusal of the records, when it is one. An unknown topic or partition at
+   * this point is a topic deleted since its metadata was read — or a broker that has not caught
+   * up yet: only what is missing on a fresh look counts as refused.
+   */
+  private async refusal(error: unknown, records: OutRecord[]): Promise<RecordsRefusedError | undefined> {
+    const type = errorTypeIn(error, REFUSING_ERRORS);
+    if (type !== undefined) {
+      return new RecordsRefusedError(`the broker refused the records (${type}): ${describeError(error)}`, {
+        cause: error,
+      });
+    }
+    if (!isTransientTopicError(error)) return undefined;
+    for (const r of records) this.partitionMetadata.delete(r.topic);
+    const refused = await this.unwritable(records).catch(() => []);
+    if (refused.length === 0) return undefined;
+    return new RecordsRefusedError(`${refused.length} record(s) have nowhere to go: ${refused[0]!.reason}`, {
+      refused,
+      cause: error,
+    });
   }
 }
 

@@ -15,6 +15,16 @@ export interface InboundMessage {
   readonly headers: Readonly<Record<string, Buffer | string | undefined>>;
 }
 
+/**
+ * The input record being processed when a record was sent. A record the broker refuses goes to
+ * the dead-letter topic of its origin's topic (a stream event has these fields, so it serves as one).
+ */
+export interface RecordOrigin {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
 /** A record to produce. Without `partition` the producer picks one from the key (murmur2, like Java). */
 export interface OutRecord {
   topic: string;
@@ -23,6 +33,8 @@ export interface OutRecord {
   partition?: number;
   headers?: Headers;
   timestamp?: string;
+  /** Where it comes from, when sent while an event was processed. */
+  origin?: RecordOrigin;
 }
 
 export interface TopicSpec {
@@ -52,6 +64,11 @@ export interface AdminClient {
   groupOffsets(groupId: string, topics: string[]): Promise<Map<string, Map<number, string>>>;
   /** The members of a consumer group and what each is assigned (empty if the group is empty). */
   groupMembers(groupId: string): Promise<GroupMember[]>;
+  /**
+   * The effective value of the config `names` of each topic (set on the topic, else the broker's
+   * default); topics that don't exist are absent from the map.
+   */
+  topicConfigs(topics: string[], names: string[]): Promise<Map<string, Record<string, string>>>;
 }
 
 export interface GroupMember {
@@ -68,7 +85,10 @@ export interface ProducerClient {
   disconnect(): Promise<void>;
   /**
    * Sends records (any topics) and resolves when the broker acknowledged all of them, with the
-   * offset of the last record written per `topic:partition`.
+   * offset of the last record written per `topic:partition`. Rejects with a
+   * `RecordsRefusedError` when records cannot be written for what they are (too large, invalid,
+   * for a topic or partition that does not exist), with any other error when sending may work
+   * later (a broker lost, a timeout).
    */
   send(records: OutRecord[]): Promise<Map<string, bigint>>;
 }

@@ -5,7 +5,7 @@ import type { AppContext } from '../app/context.js';
 import { parseAssignmentData, stromAssignor } from '../assignor/strom-assignor.js';
 import { describeError, StromError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
-import { BufferedProducer, type RecordSender } from '../producer/buffered-producer.js';
+import { BufferedProducer, type RecordSender, type TopicLimit } from '../producer/buffered-producer.js';
 import { StoreRegistry } from '../stores/resolve.js';
 import type { Channel } from '../streams/channel.js';
 import type { StreamEvent } from '../streams/event.js';
@@ -24,6 +24,7 @@ import type {
 import { DeadLetterWriter } from './dead-letters.js';
 import { dispatch } from './dispatch.js';
 import { Router } from './router.js';
+import { readTopicLimits } from './topic-limits.js';
 import { setUpTopics } from './topic-setup.js';
 
 export type WorkerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed';
@@ -85,6 +86,8 @@ export class Worker implements ActorHost {
   private readonly deadLetters: DeadLetterWriter;
   private readonly actors: Actor[] = [];
   private producer: BufferedProducer | undefined;
+  /** max.message.bytes and compaction of the app's topics, read at start. */
+  private readonly topicLimits = new Map<string, TopicLimit>();
   private producerClient: ProducerClient | undefined;
   private admin: AdminClient | undefined;
   private consumer: ConsumerClient | undefined;
@@ -112,7 +115,12 @@ export class Worker implements ActorHost {
     this.agents = options.agents;
     this.client = options.client;
     this.log = options.log;
-    this.deadLetters = new DeadLetterWriter(() => this.sender(), this.log);
+    this.deadLetters = new DeadLetterWriter({
+      sender: () => this.sender(),
+      log: this.log,
+      deadLetterTopicOf: (topic) => this.context.named(topic).deadLetterTopic,
+      maxRecordBytes: (topic) => this.producer!.maxRecordBytes(topic),
+    });
   }
 
   /** Where the worker is in its life; it only moves forward (see STATE_ORDER). */
@@ -152,6 +160,8 @@ export class Worker implements ActorHost {
         maxBatchRecords: settings.producerMaxBatchRecords,
         maxRequestBytes: settings.producerMaxRequestBytes,
         maxInflightRecords: settings.producerMaxInflightRecords,
+        topicLimits: this.topicLimits,
+        onRefused: (record, reason) => this.deadLetters.writeRefused(record, reason),
       });
       this.uninstallSender = this.context.useSender(this.producer);
       step(await this.startActors());
@@ -399,6 +409,14 @@ export class Worker implements ActorHost {
     const setup = await setUpTopics(this.admin!, this.context, this.router.topics());
     if (setup.created.length > 0) this.log.info({ topics: setup.created }, 'created topics');
     this.partitionCounts = setup.partitions;
+    const { settings } = this.context;
+    const limits = await readTopicLimits(
+      this.admin!,
+      [...setup.partitions.keys()],
+      settings.producerMaxRequestBytes,
+      this.log,
+    );
+    for (const [topic, limit] of limits) this.topicLimits.set(topic, limit);
     return this.describe();
   }
 
