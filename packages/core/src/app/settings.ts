@@ -124,6 +124,12 @@ export const appSettingsSchema = z
       .positive()
       .default(200_000)
       .describe('Unacknowledged records above which send() waits (backpressure).'),
+    processingGuarantee: z
+      .enum(['at_least_once', 'exactly_once'])
+      .default('at_least_once')
+      .describe(
+        'at_least_once: after a crash, events since the last commit run again. exactly_once: outputs, changelogs and offsets commit in one transaction per input partition (docs/guide.md, Processing guarantees).',
+      ),
     acks: z
       .union([z.literal(-1), z.literal(0), z.literal(1)])
       .default(-1)

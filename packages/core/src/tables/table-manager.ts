@@ -27,6 +27,8 @@ export interface TableManagerOptions {
   storeFor: (table: AnyTable) => Store;
   /** Offset of the last acknowledged record this worker produced to a partition. */
   ackedOffset: (topic: string, partition: number) => bigint | undefined;
+  /** Write dirty entries of persistent stores at stop (false with exactly-once: they may be uncommitted). */
+  checkpointOnStop: boolean;
   /** A recovery or standby failed for a reason other than the manager closing: stop the worker. */
   onError: (error: unknown) => void;
   log: Logger;
@@ -262,9 +264,10 @@ export class TableManager implements TablePartitions {
     this.standbys.clear();
     for (const table of this.options.tables) {
       for (const [p, partition] of this.held.get(table) ?? []) {
-        await this.checkpointPartition(table, p).catch((error: unknown) =>
-          this.log.warn({ err: error, table: table.name, partition: p }, 'final checkpoint failed'),
-        );
+        if (this.options.checkpointOnStop)
+          await this.checkpointPartition(table, p).catch((error: unknown) =>
+            this.log.warn({ err: error, table: table.name, partition: p }, 'final checkpoint failed'),
+          );
         await partition.close();
       }
       table.attach(undefined);

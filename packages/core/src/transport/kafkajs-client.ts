@@ -12,6 +12,7 @@ import {
   Partitioners,
   type PartitionMetadata,
   type Producer,
+  type Transaction,
 } from 'kafkajs';
 import { describeError, RecordsRefusedError, type RefusedRecord } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
@@ -33,6 +34,7 @@ import type {
   ProducerClient,
   ProducerOptions,
   TopicSpec,
+  TransactionalProducerClient,
 } from './types.js';
 
 /** Connection settings passed through to kafkajs (SASL and SSL included). */
@@ -93,6 +95,7 @@ export function createKafkaJsClient(connection: ConnectionOptions, log: Logger):
   return {
     admin: () => new KafkaJsAdmin(kafka.admin()),
     producer: (options) => new KafkaJsProducer(kafka, options),
+    transactionalProducer: (options) => new KafkaJsTransactionalProducer(kafka, options.transactionalId),
     consumer: (options) => new KafkaJsConsumer(kafka, options),
     changelogReader: (options) =>
       new KafkaJsChangelogReader(kafka, options, {
@@ -340,7 +343,7 @@ function toKafkaJsAssigner(spec: GroupAssignor): PartitionAssigner {
  * A missing partition fails the send, so the worker does not commit and the batch runs again.
  */
 class KafkaJsProducer implements ProducerClient {
-  private readonly producer: Producer;
+  protected readonly producer: Producer;
   private readonly admin: Admin;
   private readonly acks: number;
   private readonly partitioner = Partitioners.DefaultPartitioner();
@@ -348,7 +351,7 @@ class KafkaJsProducer implements ProducerClient {
   /** Topics found absent, and when. */
   private readonly absentTopics = new Map<string, number>();
 
-  constructor(kafka: Kafka, options: ProducerOptions) {
+  constructor(kafka: Kafka, options: ProducerOptions, transactionalId?: string) {
     // the broker keeps sequence numbers only for acks=all writes
     const idempotent = options.idempotent && options.acks === -1;
     this.acks = options.acks;
@@ -356,6 +359,7 @@ class KafkaJsProducer implements ProducerClient {
     this.producer = kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
       idempotent,
+      ...(transactionalId === undefined ? {} : { transactionalId }),
       // bounded (kafkajs merges it into the client's retry settings): with the broker gone for
       // longer the send fails, the worker stops with an error and nothing of the batch is
       // committed, instead of hanging without a word (see docs/reliability.md)
@@ -406,7 +410,7 @@ class KafkaJsProducer implements ProducerClient {
     }
     let acknowledged: Awaited<ReturnType<Producer['sendBatch']>>;
     try {
-      acknowledged = await this.producer.sendBatch({
+      acknowledged = await (await this.batchTarget()).sendBatch({
         acks: this.acks,
         topicMessages: [...byTopic].map(([topic, messages]) => ({
           topic,
@@ -435,6 +439,11 @@ class KafkaJsProducer implements ProducerClient {
       );
     }
     return lastOffsets;
+  }
+
+  /** Where a request goes: the producer itself (a transactional one sends into its transaction). */
+  protected async batchTarget(): Promise<Pick<Producer, 'sendBatch'>> {
+    return this.producer;
   }
 
   /**
@@ -527,6 +536,52 @@ class KafkaJsProducer implements ProducerClient {
   }
 }
 
+/**
+ * A transactional producer (idempotent, acks all, one request in flight): its first send after a
+ * commit begins a transaction, and `commit` adds the group offset and commits it. `connect`
+ * (InitProducerId) fences an earlier producer with the same id and aborts its open transaction.
+ */
+class KafkaJsTransactionalProducer extends KafkaJsProducer implements TransactionalProducerClient {
+  private transaction: Transaction | undefined;
+
+  constructor(kafka: Kafka, transactionalId: string) {
+    super(kafka, { acks: -1, idempotent: true }, transactionalId);
+  }
+
+  protected override async batchTarget(): Promise<Transaction> {
+    this.transaction ??= await this.producer.transaction();
+    return this.transaction;
+  }
+
+  async commit(position: {
+    groupId: string;
+    topic: string;
+    partition: number;
+    offset: string;
+  }): Promise<void> {
+    const transaction = await this.batchTarget();
+    this.transaction = undefined;
+    try {
+      await transaction.sendOffsets({
+        consumerGroupId: position.groupId,
+        topics: [
+          { topic: position.topic, partitions: [{ partition: position.partition, offset: position.offset }] },
+        ],
+      });
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async abort(): Promise<void> {
+    const transaction = this.transaction;
+    this.transaction = undefined;
+    if (transaction?.isActive()) await transaction.abort();
+  }
+}
+
 class KafkaJsConsumer implements ConsumerClient {
   private readonly consumer: Consumer;
 
@@ -558,7 +613,7 @@ class KafkaJsConsumer implements ConsumerClient {
   run(options: ConsumerRunOptions): Promise<void> {
     return this.consumer.run({
       // commits what the handler resolved after every batch, on rebalance and on stop
-      autoCommit: true,
+      autoCommit: options.autoCommit,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
       eachBatch: (payload: EachBatchPayload) => {

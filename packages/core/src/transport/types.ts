@@ -128,6 +128,11 @@ export type BatchHandler = (batch: InboundBatch, control: BatchControl) => Promi
 
 export interface ConsumerRunOptions {
   eachBatch: BatchHandler;
+  /**
+   * True: offsets the handler resolved are committed after every batch, before a rebalance and
+   * on stop. False (exactly-once): offsets are committed only inside transactions.
+   */
+  autoCommit: boolean;
   /** How many partitions' batches may be in the handler at once. */
   partitionsConsumedConcurrently: number;
 }

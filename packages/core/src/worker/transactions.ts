@@ -1,7 +1,12 @@
 import type { Logger } from '../logging/logger.js';
 import type { BufferedProducer, RecordSender } from '../producer/buffered-producer.js';
 import { currentEvent } from '../streams/current-event.js';
-import type { Assignment, OutRecord, ProducerClient, TransactionalProducerClient } from '../transport/types.js';
+import type {
+  Assignment,
+  OutRecord,
+  ProducerClient,
+  TransactionalProducerClient,
+} from '../transport/types.js';
 
 export interface PartitionTransactionsOptions {
   appId: string;

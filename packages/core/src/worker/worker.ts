@@ -26,6 +26,7 @@ import { dispatch } from './dispatch.js';
 import { Router } from './router.js';
 import { readTopicLimits } from './topic-limits.js';
 import { setUpTopics } from './topic-setup.js';
+import { PartitionTransactions } from './transactions.js';
 
 export type WorkerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed';
 
@@ -89,6 +90,8 @@ export class Worker implements ActorHost {
   /** max.message.bytes and compaction of the app's topics, read at start. */
   private readonly topicLimits = new Map<string, TopicLimit>();
   private producerClient: ProducerClient | undefined;
+  /** Exactly-once: a transactional producer per assigned input partition. */
+  private transactions: PartitionTransactions | undefined;
   private admin: AdminClient | undefined;
   private consumer: ConsumerClient | undefined;
   private uninstallSender: (() => void) | undefined;
@@ -154,16 +157,18 @@ export class Worker implements ActorHost {
       const producerClient = this.client.producer({ acks: settings.acks, idempotent: true });
       this.producerClient = producerClient;
       step(await producerClient.connect());
-      this.producer = new BufferedProducer({
-        client: producerClient,
-        lingerMs: settings.producerLingerMs,
-        maxBatchRecords: settings.producerMaxBatchRecords,
-        maxRequestBytes: settings.producerMaxRequestBytes,
-        maxInflightRecords: settings.producerMaxInflightRecords,
-        topicLimits: this.topicLimits,
-        onRefused: (record, reason) => this.deadLetters.writeRefused(record, reason),
-      });
-      this.uninstallSender = this.context.useSender(this.producer);
+      this.producer = this.bufferedProducer(producerClient);
+      if (settings.processingGuarantee === 'exactly_once') {
+        this.transactions = new PartitionTransactions({
+          appId: settings.id,
+          groupId: settings.id,
+          transactionalProducer: (transactionalId) => this.client.transactionalProducer({ transactionalId }),
+          buffered: (client) => this.bufferedProducer(client),
+          outside: this.producer,
+          log: this.log,
+        });
+      }
+      this.uninstallSender = this.context.useSender(this.sender());
       step(await this.startActors());
       for (const table of this.context.tables) {
         // a global table is not co-partitioned with anything: it keeps its own (or the default) count
@@ -179,9 +184,13 @@ export class Worker implements ActorHost {
           groupId: `${settings.id}-changelog-reader-${randomUUID()}`,
           maxBytesPerPartition: settings.maxBytesPerPartition,
         }),
-        sender: this.producer,
+        sender: this.sender(),
         offsets: (topic) => this.admin!.topicOffsets(topic),
-        ackedOffset: (topic, partition) => this.producer?.ackedOffset(topic, partition),
+        ackedOffset: (topic, partition) =>
+          (this.transactions ?? this.producer)?.ackedOffset(topic, partition),
+        // exactly-once: what is dirty at a stop may belong to an aborted transaction; each
+        // commit already checkpointed what its transaction committed
+        checkpointOnStop: this.transactions === undefined,
         storeFor: (table) => stores.resolve(table.storeOption ?? settings.store),
         onError: (error) => this.fail(error),
         log: this.log,
@@ -207,6 +216,7 @@ export class Worker implements ActorHost {
         if (this.stopping !== undefined) return;
         this.log.info({ assignment }, 'partitions assigned');
         this.assignment = assignment;
+        this.transactions?.assign(assignment);
         this.tables?.assign(assignment);
         if (this.context.tables.length > 0) void this.takeStandbyDuties(memberId);
       });
@@ -231,6 +241,7 @@ export class Worker implements ActorHost {
       step(
         await consumer.run({
           eachBatch: (batch, control) => this.handleBatch(batch, control),
+          autoCommit: this.transactions === undefined,
           partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently,
         }),
       );
@@ -297,6 +308,7 @@ export class Worker implements ActorHost {
       await withTimeout(Promise.all(this.actors.map((a) => a.stop({ drain: false }))), remaining());
       this.agentsStopped = true;
       await this.consumer?.stop().catch(warn('consumer stop failed'));
+      await this.transactions?.close();
       await this.producer?.flush().catch(warn('final flush failed'));
       await tablesClosed;
       await this.tables?.stop().catch(warn('closing tables failed'));
@@ -324,7 +336,7 @@ export class Worker implements ActorHost {
 
   sender(): RecordSender {
     if (!this.producer) throw new StromError('NOT_RUNNING', 'the worker has no producer yet');
-    return this.producer;
+    return this.transactions ?? this.producer;
   }
 
   route(topic: Topic, agent: Agent, actorIndex: number, channel: Channel): void {
@@ -357,7 +369,8 @@ export class Worker implements ActorHost {
   }
 
   usesEventSlot(): boolean {
-    return this.context.tables.length > 0;
+    // exactly-once routes records sent from agent code by the event being processed
+    return this.context.tables.length > 0 || this.transactions !== undefined;
   }
 
   isStopping(): boolean {
@@ -370,6 +383,20 @@ export class Worker implements ActorHost {
   }
 
   // internals
+
+  /** The app's producer settings around `client`; refused records go to the dead-letter topic. */
+  private bufferedProducer(client: ProducerClient): BufferedProducer {
+    const { settings } = this.context;
+    return new BufferedProducer({
+      client,
+      lingerMs: settings.producerLingerMs,
+      maxBatchRecords: settings.producerMaxBatchRecords,
+      maxRequestBytes: settings.producerMaxRequestBytes,
+      maxInflightRecords: settings.producerMaxInflightRecords,
+      topicLimits: this.topicLimits,
+      onRefused: (record, reason) => this.deadLetters.writeRefused(record, reason),
+    });
+  }
 
   /** The assignor put this member's standby duties in its assignment data: read them back. */
   private async takeStandbyDuties(memberId: string): Promise<void> {
@@ -457,7 +484,10 @@ export class Worker implements ActorHost {
       control.resolveOffset(lastOffset);
       return;
     }
-    const ready = this.tables?.ready(topic, partition) ?? Promise.resolve();
+    const ready = Promise.all([
+      this.tables?.ready(topic, partition),
+      this.transactions?.ready(topic, partition),
+    ]).then(() => undefined);
     if ((await this.awaitCompletion(ready, control)) !== 'done' || this.stopping !== undefined) return;
     const { events, completion } = dispatch(
       route.topic,
@@ -476,8 +506,15 @@ export class Worker implements ActorHost {
       if (prefix === undefined || prefix === committed) return;
       if (await this.commit(topic, partition, prefix, control, 'now')) committed = prefix;
     };
-    const outcome = await this.awaitCompletion(completion.settled, control, commitFinished);
+    // exactly-once commits only between events: a mid-batch commit could take records of an
+    // event still running into a transaction whose offset does not cover it
+    const outcome = await this.awaitCompletion(
+      completion.settled,
+      control,
+      this.transactions ? undefined : commitFinished,
+    );
     if (outcome === 'failed') return;
+    if (outcome === 'stopping' && this.transactions && !this.agentsStopped) return;
     const offset = outcome === 'done' ? lastOffset : finishedPrefix(events, batch.messages);
     if (offset !== undefined && offset !== committed)
       await this.commit(topic, partition, offset, control, 'after-batch');
@@ -500,14 +537,16 @@ export class Worker implements ActorHost {
     when: 'now' | 'after-batch',
   ): Promise<boolean> {
     try {
-      await this.producer!.flush();
+      // exactly-once: the partition's transaction takes its records and the offset, atomically
+      if (this.transactions) await this.transactions.commit(topic, partition, offset);
+      else await this.producer!.flush();
       await this.tables?.checkpoint(topic, partition);
     } catch (error) {
       this.fail(error);
       return false;
     }
     control.resolveOffset(offset);
-    if (when === 'now') {
+    if (when === 'now' && !this.transactions) {
       await control
         .commit(offset)
         .catch((error: unknown) =>
