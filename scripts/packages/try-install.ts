@@ -5,7 +5,8 @@
  * 2. `npm install` the two tarballs into an empty project in the system temp folder (npm, not
  *    pnpm: nothing may depend on workspace links); `strom --help` from node_modules/.bin
  * 3. `strom new` a project on the tarballs, `npm install` it, run its unit test and tsc
- * 4. run the README's first app (copied from README.md) as a worker in the empty project against
+ * 4. install the package folders instead (npm links them): `strom agents` loads the first app
+ * 5. run the README's first app (copied from README.md) as a worker in the empty project against
  *    the broker, send it a ride and a bad record with `strom send`, see both handled, SIGTERM: exit 0
  *
  * The broker is KAFKA_BROKERS (default 127.0.0.1:$KAFKA_PORT, else 127.0.0.1:9092). npm reuses
@@ -16,7 +17,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packPackages, ROOT } from './pack.js';
-import { killStarted, StepError, Steps } from './steps.js';
+import { killStarted, lastLine, StepError, Steps } from './steps.js';
 
 const DEADLINE_MS = 300_000;
 const INSTALL_TIMEOUT_MS = 180_000;
@@ -34,6 +35,9 @@ function readmeFirstApp(): string {
   return code;
 }
 
+const emptyManifest = (name: string) =>
+  `${JSON.stringify({ name, private: true, type: 'module' }, null, 2)}\n`;
+
 async function tryInstall(steps: Steps, work: string): Promise<void> {
   // Step 1: the tarballs
   const tarballDir = join(work, 'tarballs');
@@ -43,10 +47,7 @@ async function tryInstall(steps: Steps, work: string): Promise<void> {
   // Step 2: an empty project with only the two packages
   const project = join(work, 'empty-project');
   mkdirSync(project);
-  writeFileSync(
-    join(project, 'package.json'),
-    `${JSON.stringify({ name: 'empty-project', private: true, type: 'module' }, null, 2)}\n`,
-  );
+  writeFileSync(join(project, 'package.json'), emptyManifest('empty-project'));
   await steps.run('npm install of the tarballs', 'npm', [...npmInstall, tarballs.core, tarballs.cli], {
     cwd: project,
     env: npmEnv,
@@ -67,7 +68,26 @@ async function tryInstall(steps: Steps, work: string): Promise<void> {
   await steps.run("the new project's npm test", 'npm', ['test'], { cwd: starter, env: { CI: '1' } });
   await steps.run("the new project's npm run typecheck", 'npm', ['run', 'typecheck'], { cwd: starter });
 
-  // Step 4: the README's first app as a worker on the broker
+  // Step 4: the package folders, linked: the CLI and the app must share one @strom/core
+  const linked = join(work, 'linked-project');
+  mkdirSync(linked);
+  writeFileSync(join(linked, 'package.json'), emptyManifest('linked-project'));
+  writeFileSync(join(linked, 'app.ts'), readmeFirstApp());
+  const folders = [join(ROOT, 'packages', 'core'), join(ROOT, 'packages', 'cli')];
+  await steps.run('npm install of the package folders', 'npm', [...npmInstall, ...folders], {
+    cwd: linked,
+    env: npmEnv,
+    timeoutMs: INSTALL_TIMEOUT_MS,
+  });
+  const agents = await steps.run(
+    'strom agents (linked)',
+    join(linked, 'node_modules', '.bin', 'strom'),
+    ['agents', '-A', 'app.ts'],
+    { cwd: linked },
+  );
+  if (!/^countRides +rides /m.test(agents)) throw new StepError(`strom agents (linked): ${lastLine(agents)}`);
+
+  // Step 5: the README's first app as a worker on the broker
   writeFileSync(join(project, 'app.ts'), readmeFirstApp());
   const worker = steps.start(strom, ['worker', '-A', 'app.ts', '--broker', brokers], { cwd: project });
   await worker.waitFor(/^strom worker {2}app=rides/m, 'first app worker start', WORKER_TIMEOUT_MS);
@@ -108,7 +128,7 @@ async function main(): Promise<void> {
     rmSync(work, { recursive: true, force: true });
     const seconds = Math.round((Date.now() - started) / 1000);
     process.stdout.write(
-      `try-install: ok in ${seconds} s (npm install of the tarballs, strom new, first app)\n`,
+      `try-install: ok in ${seconds} s (tarballs and folders installed with npm, strom new project tested, first app ran on ${brokers})\n`,
     );
   } catch (error) {
     killStarted();
