@@ -1,6 +1,7 @@
 import { type App, LOG_LEVELS } from '@strom/core';
 import yargs from 'yargs';
 import { agentsCommand } from './commands/agents.js';
+import { newCommand } from './commands/new.js';
 import { sendCommand } from './commands/send.js';
 import { tableCommand, tablesCommand } from './commands/tables.js';
 import { topicsCommand } from './commands/topics.js';
@@ -35,7 +36,8 @@ export async function runCli(argv: string[], options: { app?: App } = {}): Promi
     .command(topicsCommand(context) as never)
     .command(tablesCommand(context))
     .command(tableCommand(context) as never)
-    .demandCommand(1, 'name a command: worker, send, agents, topics, tables or table (see --help)')
+    .command(newCommand() as never)
+    .demandCommand(1, 'name a command: worker, send, agents, topics, tables, table or new (see --help)')
     .strict()
     .exitProcess(false)
     .fail((message, error) => {
