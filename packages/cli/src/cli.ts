@@ -7,6 +7,9 @@ import { topicsCommand } from './commands/topics.js';
 import { workerCommand } from './commands/worker.js';
 import { CommandContext, type GlobalArgs } from './context.js';
 import { explain, UsageError } from './errors.js';
+import { explainUnknownArguments, knownOptions } from './unknown-arguments.js';
+
+const COMMANDS = ['worker', 'send', 'agents', 'topics', 'tables', 'table'];
 
 /**
  * Runs one `strom` command and returns its exit code: 0 ok, 1 failure, 2 bad usage.
@@ -37,9 +40,12 @@ export async function runCli(argv: string[], options: { app?: App } = {}): Promi
     .command(tableCommand(context) as never)
     .demandCommand(1, 'name a command: worker, send, agents, topics, tables or table (see --help)')
     .strict()
+    .locale('en')
     .exitProcess(false)
-    .fail((message, error) => {
-      throw error ?? new UsageError(message);
+    .fail((message, error, usage) => {
+      if (error) throw error;
+      const known = { options: knownOptions(usage), commands: COMMANDS };
+      throw new UsageError(explainUnknownArguments(message, argv, known) ?? message);
     })
     .help()
     .alias('h', 'help')
