@@ -3,6 +3,19 @@ import { describe, expect, it } from 'vitest';
 import { readRides, TaxiRide } from '../rides.js';
 import { TLC_FIXTURES } from './tlc-fixtures.js';
 
+/** The first row of rides.csv, as every reader of it must give it. */
+const FIRST_RIDE = {
+  vendorId: 1,
+  passenger_count: 1,
+  trip_distance: 1.5,
+  payment_type: 2,
+  total_amount: 9.3,
+  PULocationID: 238,
+  DOLocationID: 75,
+  tpep_pickup_datetime: '2020-07-01T00:25:32Z',
+  tpep_dropoff_datetime: '2020-07-01T00:33:39Z',
+};
+
 async function read(file: string) {
   const reader = new CsvRecordReader({ schema: TaxiRide });
   const records: Array<Record<string, unknown>> = [];
@@ -33,17 +46,8 @@ describe('TLC trip files of every format, read with the taxi schema', () => {
 
   it('every format gives the same record shape: ISO UTC times, numbers, null for empty cells', async () => {
     const [yellow, openData, snake, green] = await Promise.all(TLC_FIXTURES.map((f) => read(f.file)));
-    expect(yellow!.records[0]).toEqual({
-      vendorId: 1,
-      passenger_count: 1,
-      trip_distance: 1.5,
-      payment_type: 2,
-      total_amount: 9.3,
-      PULocationID: 238,
-      DOLocationID: 75,
-      tpep_pickup_datetime: '2020-07-01T00:25:32Z',
-      tpep_dropoff_datetime: '2020-07-01T00:33:39Z',
-    });
+    // the yellow fixture starts with the first ride of rides.csv
+    expect(yellow!.records[0]).toEqual(FIRST_RIDE);
     expect(yellow!.records[6]).toEqual({
       vendorId: null,
       passenger_count: null,
@@ -92,17 +96,7 @@ describe('TLC trip files of every format, read with the taxi schema', () => {
   it('rides.csv still reads into the 266 rides of the course', () => {
     const rides = readRides();
     expect(rides).toHaveLength(266);
-    expect(rides[0]).toEqual({
-      vendorId: 1,
-      passenger_count: 1,
-      trip_distance: 1.5,
-      payment_type: 2,
-      total_amount: 9.3,
-      PULocationID: 238,
-      DOLocationID: 75,
-      tpep_pickup_datetime: '2020-07-01T00:25:32Z',
-      tpep_dropoff_datetime: '2020-07-01T00:33:39Z',
-    });
+    expect(rides[0]).toEqual(FIRST_RIDE);
     expect(rides.filter((r) => r.vendorId === 1)).toHaveLength(87);
   });
 });

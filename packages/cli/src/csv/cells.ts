@@ -34,18 +34,41 @@ function offsetMinutes(zone: string | undefined): number {
   return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || 0));
 }
 
-/** Epoch ms of a wall clock read as UTC, or undefined when no such time exists (Feb 30, 25:00). */
-function utcMs(t: WallClock): number | undefined {
-  const ms = Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second, t.millisecond);
-  const d = new Date(ms);
-  const same =
-    d.getUTCFullYear() === t.year &&
-    d.getUTCMonth() === t.month - 1 &&
-    d.getUTCDate() === t.day &&
-    d.getUTCHours() === t.hour &&
-    d.getUTCMinutes() === t.minute &&
-    d.getUTCSeconds() === t.second;
-  return same ? ms : undefined;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** False for a clock that does not exist (February 30, 25:00). */
+function exists(t: WallClock): boolean {
+  const leap = t.year % 4 === 0 && (t.year % 100 !== 0 || t.year % 400 === 0);
+  const days = t.month === 2 && leap ? 29 : DAYS_IN_MONTH[t.month - 1];
+  return (
+    days !== undefined && t.day >= 1 && t.day <= days && t.hour <= 23 && t.minute <= 59 && t.second <= 59
+  );
+}
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0');
+}
+
+/** The clock as ISO 8601 with `Z`, `.sss` only when not zero. */
+function formatUtc(t: WallClock): string {
+  const ms = t.millisecond === 0 ? '' : `.${pad(t.millisecond, 3)}`;
+  return `${pad(t.year, 4)}-${pad(t.month)}-${pad(t.day)}T${pad(t.hour)}:${pad(t.minute)}:${pad(t.second)}${ms}Z`;
+}
+
+/** The UTC clock of `t` (a clock `offset` minutes east of UTC). */
+function toUtc(t: WallClock, offset: number): WallClock {
+  const d = new Date(0);
+  d.setUTCFullYear(t.year, t.month - 1, t.day); // not Date.UTC: it reads years 0-99 as 19xx
+  d.setUTCHours(t.hour, t.minute - offset, t.second, t.millisecond);
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+    millisecond: d.getUTCMilliseconds(),
+  };
 }
 
 function parseTimestamp(text: string): { clock: WallClock; zone: string | undefined } | undefined {
@@ -99,10 +122,10 @@ function parseTimestamp(text: string): { clock: WallClock; zone: string | undefi
  */
 export function isoTimestamp(text: string): string | undefined {
   const parsed = parseTimestamp(text.trim());
-  if (!parsed) return undefined;
-  const ms = utcMs(parsed.clock);
-  if (ms === undefined) return undefined;
-  return new Date(ms - offsetMinutes(parsed.zone) * 60_000).toISOString().replace('.000Z', 'Z');
+  if (!parsed || !exists(parsed.clock)) return undefined;
+  const offset = offsetMinutes(parsed.zone);
+  // no Date for the common case (every TLC time): the clock is printed as it is
+  return formatUtc(offset === 0 ? parsed.clock : toUtc(parsed.clock, offset));
 }
 
 const BOOLEANS: Readonly<Record<string, boolean>> = {

@@ -80,10 +80,23 @@ describe('isoTimestamp', () => {
     expect(isoTimestamp('2019-10-23T16:39:42.000-04:00')).toBe('2019-10-23T20:39:42Z');
     expect(isoTimestamp('2019-10-23T16:39:42+0530')).toBe('2019-10-23T11:09:42Z');
     expect(isoTimestamp('2019-10-23 16:39:42+02')).toBe('2019-10-23T14:39:42Z');
+    expect(isoTimestamp('2020-02-29T23:30:00.250-01:00')).toBe('2020-03-01T00:30:00.250Z');
+    expect(isoTimestamp('2021-01-01T00:15:00+00:30')).toBe('2020-12-31T23:45:00Z');
   });
 
   it('is undefined for what is not a time (never "Z" or a shifted date)', () => {
-    for (const text of ['', 'Z', '2019-02-30 10:00:00', '2019-10-23 24:00:00', '13/01/2019 10:00:00', 'soon'])
+    expect(isoTimestamp('2020-02-29 10:00:00')).toBe('2020-02-29T10:00:00Z');
+    for (const text of [
+      '',
+      'Z',
+      '2019-02-29 10:00:00',
+      '1900-02-29 10:00:00',
+      '2019-02-30 10:00:00',
+      '2019-04-31 10:00:00',
+      '2019-10-23 24:00:00',
+      '13/01/2019 10:00:00',
+      'soon',
+    ])
       expect(isoTimestamp(text)).toBeUndefined();
     expect(isoTimestamp('10/23/2019 13:00:00 PM')).toBeUndefined();
   });
