@@ -1,5 +1,6 @@
+import { runCli } from '@strom/cli';
 import { App } from '@strom/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TLC_FIXTURES } from '../../examples/taxi/test/tlc-fixtures.js';
 import { brokers, collect, createTopic, testLogLevel, uniqueName } from '../support/kafka.js';
 import { killAll, spawnApp, type WorkerProcess } from '../support/processes.js';
@@ -87,5 +88,50 @@ describe('strom send --csv: TLC files of every format, counted by a worker', () 
 
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
+  });
+});
+
+describe('strom send --csv --limit --rate', () => {
+  it('sends the first rows only, paced, keyed by the fields in braces', async () => {
+    const [yellow] = TLC_FIXTURES;
+    const topic = await createTopic(uniqueName('tlc-limit'), { partitions: 1 });
+    vi.stubEnv('TEST_APP_ID', uniqueName('tlc-limit-app'));
+    vi.stubEnv('TEST_INPUTS', `yellow=${topic}`);
+    let stdout = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      stdout += String(chunk);
+      return true;
+    });
+    const started = Date.now();
+    let code: number;
+    try {
+      const args = [
+        '--limit',
+        '3',
+        '--rate',
+        '20',
+        '--key',
+        '{vendorId}',
+        '-A',
+        APP,
+        '-b',
+        brokers().join(','),
+      ];
+      code = await runCli(['send', topic, '--csv', yellow!.file, ...args]);
+    } finally {
+      vi.restoreAllMocks();
+      vi.unstubAllEnvs();
+    }
+    // 3 records at 20 a second: the third leaves 100 ms after the first, at the earliest
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    expect(code).toBe(0);
+    expect(stdout).toBe(`read 3 rows from ${yellow!.file}; sent 3 records to ${topic}\n`);
+    const records = await collect(topic, 4, { timeoutMs: 3000 });
+    expect(records.map((r) => r.key)).toEqual(['{"vendorId":1}', '{"vendorId":2}', '{"vendorId":2}']);
+    expect(records.map((r) => JSON.parse(r.value!).tpep_pickup_datetime)).toEqual([
+      '2020-07-01T00:25:32Z',
+      '2020-07-01T00:03:19Z',
+      '2020-07-01T00:15:11Z',
+    ]);
   });
 });
