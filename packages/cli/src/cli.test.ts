@@ -43,10 +43,18 @@ describe('strom: unknown options, commands and settings are one-line errors (exi
     });
   });
 
-  it('names the closest command', async () => {
+  it('names the closest command; an extra argument of a command is just that', async () => {
     expect(await strom(['sendd', 'orders'])).toEqual({
       code: 2,
       stderr: 'strom: unknown command "sendd": did you mean "send"?\n',
+    });
+    expect(await strom(['tabels'])).toEqual({
+      code: 2,
+      stderr: 'strom: unknown command "tabels": did you mean "tables"?\n',
+    });
+    expect(await strom(['agents', 'extra'])).toEqual({
+      code: 2,
+      stderr: 'strom: unexpected argument "extra" (see --help)\n',
     });
   });
 

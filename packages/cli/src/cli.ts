@@ -7,9 +7,7 @@ import { topicsCommand } from './commands/topics.js';
 import { workerCommand } from './commands/worker.js';
 import { CommandContext, type GlobalArgs } from './context.js';
 import { explain, UsageError } from './errors.js';
-import { explainUnknownArguments, knownOptions } from './unknown-arguments.js';
-
-const COMMANDS = ['worker', 'send', 'agents', 'topics', 'tables', 'table'];
+import { explainUnknownArguments, knownNames } from './unknown-arguments.js';
 
 /**
  * Runs one `strom` command and returns its exit code: 0 ok, 1 failure, 2 bad usage.
@@ -44,8 +42,7 @@ export async function runCli(argv: string[], options: { app?: App } = {}): Promi
     .exitProcess(false)
     .fail((message, error, usage) => {
       if (error) throw error;
-      const known = { options: knownOptions(usage), commands: COMMANDS };
-      throw new UsageError(explainUnknownArguments(message, argv, known) ?? message);
+      throw new UsageError(explainUnknownArguments(message, argv, knownNames(usage)) ?? message);
     })
     .help()
     .alias('h', 'help')

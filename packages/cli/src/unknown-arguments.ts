@@ -3,15 +3,22 @@ import { closestName } from '@strom/core';
 /** yargs' strict-mode message (the CLI pins the locale to English so this is what it says). */
 const UNKNOWN = /^Unknown arguments?: (.+)$/;
 
-/** What yargs hands `.fail()` as its third argument; only the option names are read from it. */
+/** What yargs hands `.fail()` as its third argument; only names are read from it. */
 interface UsageLike {
   getDescriptions?: () => Record<string, unknown>;
+  getCommands?: () => unknown[][];
 }
 
-/** The option names of the command that failed, from its help texts. */
-export function knownOptions(usage: unknown): string[] {
-  const describe = (usage as UsageLike | undefined)?.getDescriptions;
-  return typeof describe === 'function' ? Object.keys(describe.call(usage)) : [];
+/**
+ * The options and commands known where parsing failed, from yargs' help texts: the option
+ * names of the command that failed, and the commands (`send <topic> [value]` -> `send`).
+ */
+export function knownNames(usage: unknown): { options: string[]; commands: string[] } {
+  const { getDescriptions, getCommands } = (usage ?? {}) as UsageLike;
+  const options = typeof getDescriptions === 'function' ? Object.keys(getDescriptions.call(usage)) : [];
+  const commands =
+    typeof getCommands === 'function' ? getCommands.call(usage).map((c) => String(c[0]).split(' ')[0]!) : [];
+  return { options, commands };
 }
 
 function givenAsFlag(name: string, argv: readonly string[]): string | undefined {
@@ -42,7 +49,7 @@ export function explainUnknownArguments(
           ? `unknown option ${flag}: did you mean --${closest}?`
           : `unknown option ${flag} (see --help)`,
       );
-    } else if (name === firstWord && !known.commands.includes(name)) {
+    } else if (name === firstWord && known.commands.length > 0 && !known.commands.includes(name)) {
       // the arguments after an unknown command mean nothing yet: report the command alone
       const closest = closestName(name, known.commands);
       return closest

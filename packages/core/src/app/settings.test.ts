@@ -56,8 +56,8 @@ describe('settings', () => {
     expect(configError({ id: 'ok', logLevl: undefined })).toBe(
       'unknown setting "logLevl": did you mean "logLevel"?',
     );
-    const far = configError({ id: 'ok', processingGuarantee: 'exactly_once' });
-    expect(far).toMatch(/^unknown setting "processingGuarantee": the settings are id, broker, kafka, /);
+    const far = configError({ id: 'ok', stream_wait_empty: false });
+    expect(far).toMatch(/^unknown setting "stream_wait_empty": the settings are id, broker, kafka, /);
     expect(far).not.toContain('\n');
     expect(configError({ id: 'ok', acks: 1, sessionTimeout: 6000, stateDirectory: 'x' })).toBe(
       'unknown setting "sessionTimeout": did you mean "sessionTimeoutMs"?; ' +
@@ -104,7 +104,7 @@ describe('closestName', () => {
 
   it('names nothing when every known name is far', () => {
     expect(closestName('zzz', known)).toBeUndefined();
-    expect(closestName('processingGuarantee', known)).toBeUndefined();
+    expect(closestName('streamWaitEmpty', known)).toBeUndefined();
     // an alias to a name that is not known is ignored
     expect(closestName('bootstrap.servers', ['id'], { 'bootstrap.servers': 'broker' })).toBeUndefined();
   });
