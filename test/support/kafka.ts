@@ -38,11 +38,11 @@ export function uniqueName(prefix = 'test'): string {
 }
 
 /**
- * Log level of the apps integration tests build: `STROM_TEST_LOG_LEVEL` (e.g. `info`, to see
- * why a worker stalled) or silent.
+ * Log level of the apps integration tests build: `TEST_LOG_LEVEL` (e.g. `info`, to see why
+ * a worker stalled) or silent. (Not `STROM_*`: those name App settings only.)
  */
 export function testLogLevel(): LogLevel {
-  const level = process.env.STROM_TEST_LOG_LEVEL;
+  const level = process.env.TEST_LOG_LEVEL;
   return LOG_LEVELS.find((known) => known === level) ?? 'silent';
 }
 

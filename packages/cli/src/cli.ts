@@ -8,6 +8,7 @@ import { topicsCommand } from './commands/topics.js';
 import { workerCommand } from './commands/worker.js';
 import { CommandContext, type GlobalArgs } from './context.js';
 import { explain, UsageError } from './errors.js';
+import { explainUnknownArguments, knownNames } from './unknown-arguments.js';
 
 /**
  * Runs one `strom` command and returns its exit code: 0 ok, 1 failure, 2 bad usage.
@@ -39,9 +40,11 @@ export async function runCli(argv: string[], options: { app?: App } = {}): Promi
     .command(newCommand() as never)
     .demandCommand(1, 'name a command: worker, send, agents, topics, tables, table or new (see --help)')
     .strict()
+    .locale('en')
     .exitProcess(false)
-    .fail((message, error) => {
-      throw error ?? new UsageError(message);
+    .fail((message, error, usage) => {
+      if (error) throw error;
+      throw new UsageError(explainUnknownArguments(message, argv, knownNames(usage)) ?? message);
     })
     .help()
     .alias('h', 'help')

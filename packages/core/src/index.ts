@@ -19,6 +19,7 @@ export type { AppOptions, AppSettings } from './app/settings.js';
 export { appSettingsSchema, parseBrokers } from './app/settings.js';
 export type { Codec, CodecName, CodecSpec } from './codecs/codecs.js';
 export { jsonCodec, rawCodec, resolveCodec, stringCodec } from './codecs/codecs.js';
+export { closestName, normalizeName } from './errors/closest-name.js';
 export type { RefusedRecord, StromErrorCode } from './errors/errors.js';
 export {
   ConfigError,

@@ -91,6 +91,10 @@ export class Topic<V = unknown, K = unknown> {
   readonly deadLetterTopic: string;
   /** True for topics Strom derives itself (repartition, changelog). */
   readonly internal: boolean;
+  /** The key's zod schema, if the topic has one (tools read it, e.g. `strom send --csv`). */
+  readonly keySchema: ZodType<K> | undefined;
+  /** The value's zod schema, if the topic has one. */
+  readonly valueSchema: ZodType<V> | undefined;
   private readonly keyValidator: Validator | undefined;
   private readonly valueValidator: Validator | undefined;
 
@@ -107,6 +111,8 @@ export class Topic<V = unknown, K = unknown> {
     this.config = options.config ?? {};
     this.internal = options.internal ?? false;
     this.deadLetterTopic = options.deadLetterTopic ?? deadLetterTopicName(host.appId, name, this.internal);
+    this.keySchema = options.key;
+    this.valueSchema = options.value;
     const validate = options.validate ?? true;
     this.keyValidator = compileValidator(options.key, validate);
     this.valueValidator = compileValidator(options.value, validate);
