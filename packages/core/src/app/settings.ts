@@ -85,6 +85,14 @@ export const appSettingsSchema = z
       .describe(
         'Offsets are committed after every batch, and every commitIntervalMs inside a long batch: what a crash may redo.',
       ),
+    repartitionPurgeIntervalMs: z
+      .number()
+      .int()
+      .positive()
+      .default(30_000)
+      .describe(
+        'How often a worker deletes the records of its repartition topics that were consumed and committed (they have no time retention).',
+      ),
     fetchMaxWaitMs: z
       .number()
       .int()

@@ -268,6 +268,38 @@ class KafkaJsAdmin implements AdminClient {
     return configs;
   }
 
+  async deleteRecords(
+    topic: string,
+    before: ReadonlyArray<{ partition: number; offset: string }>,
+  ): Promise<void> {
+    // kafkajs warns about offsets below the log start, and the broker refuses ones past the end
+    const bounds = new Map((await this.topicOffsets(topic)).map((o) => [o.partition, o]));
+    const partitions = before.flatMap(({ partition, offset }) => {
+      const bound = bounds.get(partition);
+      if (!bound || BigInt(offset) <= BigInt(bound.low)) return [];
+      const capped = BigInt(offset) > BigInt(bound.high) ? bound.high : offset;
+      return [{ partition, offset: capped }];
+    });
+    if (partitions.length > 0) await this.admin.deleteTopicRecords({ topic, partitions });
+  }
+
+  async deleteTopics(topics: string[]): Promise<void> {
+    const existing = new Set(await this.admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length > 0) await this.admin.deleteTopics({ topics: present });
+  }
+
+  async deleteGroup(groupId: string): Promise<boolean> {
+    try {
+      await this.admin.deleteGroups([groupId]);
+      return true;
+    } catch (error) {
+      const groups = (error as { groups?: Array<{ error?: { type?: string } }> }).groups ?? [];
+      if (groups.length > 0 && groups.every((g) => g.error?.type === 'GROUP_ID_NOT_FOUND')) return false;
+      throw error;
+    }
+  }
+
   async groupOffsets(groupId: string, topics: string[]): Promise<Map<string, Map<number, string>>> {
     const result = new Map<string, Map<number, string>>();
     const offsets = await this.admin.fetchOffsets({ groupId, topics });

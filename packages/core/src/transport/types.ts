@@ -69,6 +69,18 @@ export interface AdminClient {
    * default); topics that don't exist are absent from the map.
    */
   topicConfigs(topics: string[], names: string[]): Promise<Map<string, Record<string, string>>>;
+  /**
+   * Deletes the records of `topic` before the given offsets (the partitions' log start moves
+   * there); an offset at or below the log start changes nothing.
+   */
+  deleteRecords(topic: string, before: ReadonlyArray<{ partition: number; offset: string }>): Promise<void>;
+  /** Deletes topics; resolves once the broker accepted it. Topics that do not exist are ignored. */
+  deleteTopics(topics: string[]): Promise<void>;
+  /**
+   * Deletes a consumer group and its committed offsets: false if there was no such group. Fails
+   * while the group has members.
+   */
+  deleteGroup(groupId: string): Promise<boolean>;
 }
 
 export interface GroupMember {

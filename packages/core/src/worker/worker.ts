@@ -23,6 +23,7 @@ import type {
 } from '../transport/types.js';
 import { DeadLetterWriter } from './dead-letters.js';
 import { dispatch } from './dispatch.js';
+import { RepartitionPurger } from './repartition-purger.js';
 import { Router } from './router.js';
 import { readTopicLimits } from './topic-limits.js';
 import { setUpTopics } from './topic-setup.js';
@@ -94,6 +95,7 @@ export class Worker implements ActorHost {
   private transactions: PartitionTransactions | undefined;
   private admin: AdminClient | undefined;
   private consumer: ConsumerClient | undefined;
+  private purger: RepartitionPurger | undefined;
   private uninstallSender: (() => void) | undefined;
   private stopDeadline = Number.POSITIVE_INFINITY;
   private stopping: Promise<void> | undefined;
@@ -245,6 +247,7 @@ export class Worker implements ActorHost {
           partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently,
         }),
       );
+      this.startPurger();
       this.moveTo('running');
       this.log.info(
         { agents: description.agents.length, topics: description.topics.length },
@@ -432,6 +435,22 @@ export class Worker implements ActorHost {
     }
   }
 
+  /** Deletes committed records of the repartition topics this worker reads, now and then. */
+  private startPurger(): void {
+    this.purger = new RepartitionPurger({
+      admin: this.admin!,
+      groupId: this.context.settings.id,
+      topics: this.router
+        .topics()
+        .filter((t) => this.context.isRepartition(t))
+        .map((t) => t.name),
+      assigned: () => this.assignment,
+      intervalMs: this.context.settings.repartitionPurgeIntervalMs,
+      log: this.log,
+    });
+    this.purger.start();
+  }
+
   private async ensureTopics(): Promise<WorkerDescription> {
     const setup = await setUpTopics(this.admin!, this.context, this.router.topics());
     if (setup.created.length > 0) this.log.info({ topics: setup.created }, 'created topics');
@@ -593,6 +612,7 @@ export class Worker implements ActorHost {
   }
 
   private async release(): Promise<void> {
+    await this.purger?.stop();
     this.uninstallSender?.();
     this.uninstallSender = undefined;
     const quietly = (p: Promise<void> | undefined) => p?.catch(() => undefined);
