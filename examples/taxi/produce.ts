@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CsvRecordReader, type CsvSummary, parseRecordKey } from '@strom/cli/csv';
 import { App, type Topic } from '@strom/core';
-import { RIDE_KEY, RIDES_CSV, RIDES_TOPIC, RideKey, TaxiRide } from './rides.js';
+import { KEEP_HISTORY, RIDE_KEY, RIDES_CSV, RIDES_TOPIC, RideKey, TaxiRide } from './rides.js';
 import { syntheticRides } from './synthetic.js';
 
 export interface ProduceOptions {
@@ -57,6 +57,7 @@ export async function produceRides(options: ProduceOptions = {}): Promise<number
     key: RideKey,
     value: TaxiRide,
     partitions: options.partitions ?? 2,
+    config: KEEP_HISTORY,
   });
   await app.createTopics();
   const given =

@@ -43,6 +43,16 @@ export type RideKey = z.infer<typeof RideKey>;
 /** The key the course's producer gives a ride: `{"vendorId": n}` (null when the row has none). */
 export const RIDE_KEY = '{vendorId}';
 
+/**
+ * Configs of the demo's topics: keep every record, whatever its timestamp. Rides replayed with
+ * their 2020 pickup times as record timestamps would otherwise be deleted by a broker's default
+ * 7-day time retention while being read. A demo's choice: your own topics' retention is yours.
+ */
+export const KEEP_HISTORY: Record<string, string> = { 'retention.ms': '-1' };
+
+/** How the taxi apps declare the rides topic. */
+export const RIDES_TOPIC_OPTIONS = { key: RideKey, value: TaxiRide, partitions: 2, config: KEEP_HISTORY };
+
 /** Every row of a TLC trip CSV as a ride, in file order; throws on a row the schema refuses. */
 export function readRides(file = RIDES_CSV): TaxiRide[] {
   const rows = new CsvRecordReader({ schema: TaxiRide }).parse(readFileSync(file, 'utf8'), file);
