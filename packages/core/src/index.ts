@@ -11,12 +11,15 @@
  * app.main()
  */
 export { z } from 'zod';
+export type { ResetPlan } from './admin/app-reset.js';
+export type { ReadTopicOptions, RecordsHandler, TopicRecord } from './admin/topic-reader.js';
 export type { AgentErrorPolicy, AgentFn, AgentOptions, Sink } from './agents/agent.js';
 export { Agent } from './agents/agent.js';
 export type { AgentSource } from './app/app.js';
 export { App, constructedApps, setCliLoading } from './app/app.js';
 export type { AppOptions, AppSettings } from './app/settings.js';
 export { appSettingsSchema, parseBrokers } from './app/settings.js';
+export { coreVersion } from './app/version.js';
 export type { Codec, CodecName, CodecSpec } from './codecs/codecs.js';
 export { jsonCodec, rawCodec, resolveCodec, stringCodec } from './codecs/codecs.js';
 export { closestName, normalizeName } from './errors/closest-name.js';
@@ -50,8 +53,8 @@ export type { Decoded, SendOptions, TopicOptions } from './topics/topic.js';
 export { deadLetterTopicName, Topic } from './topics/topic.js';
 export type { ConnectionOptions } from './transport/kafkajs-client.js';
 export type { Headers, OutRecord, RecordOrigin } from './transport/types.js';
-export type { Aggregator, TimeWindow } from './windows/index.js';
-export { aggregate, count, max, mean, min, reduce, sum } from './windows/index.js';
+export type { Aggregator, TimeWindow, WindowedKey } from './windows/index.js';
+export { aggregate, count, decodeWindowedKey, max, mean, min, reduce, sum } from './windows/index.js';
 export { formatBanner } from './worker/banner.js';
 export { DEAD_LETTER_HEADERS } from './worker/dead-letters.js';
 export { PROCESS_EXIT, stopOnSignals, stopOnUnhandledErrors } from './worker/signals.js';

@@ -289,13 +289,14 @@ class KafkaJsAdmin implements AdminClient {
     if (present.length > 0) await this.admin.deleteTopics({ topics: present });
   }
 
-  async deleteGroup(groupId: string): Promise<boolean> {
+  async deleteGroup(groupId: string): Promise<'deleted' | 'missing' | 'has-members'> {
     try {
       await this.admin.deleteGroups([groupId]);
-      return true;
+      return 'deleted';
     } catch (error) {
-      const groups = (error as { groups?: Array<{ error?: { type?: string } }> }).groups ?? [];
-      if (groups.length > 0 && groups.every((g) => g.error?.type === 'GROUP_ID_NOT_FOUND')) return false;
+      const type = (error as { groups?: Array<{ error?: { type?: string } }> }).groups?.[0]?.error?.type;
+      if (type === 'GROUP_ID_NOT_FOUND') return 'missing';
+      if (type === 'NON_EMPTY_GROUP') return 'has-members';
       throw error;
     }
   }

@@ -76,11 +76,8 @@ export interface AdminClient {
   deleteRecords(topic: string, before: ReadonlyArray<{ partition: number; offset: string }>): Promise<void>;
   /** Deletes topics; resolves once the broker accepted it. Topics that do not exist are ignored. */
   deleteTopics(topics: string[]): Promise<void>;
-  /**
-   * Deletes a consumer group and its committed offsets: false if there was no such group. Fails
-   * while the group has members.
-   */
-  deleteGroup(groupId: string): Promise<boolean>;
+  /** Deletes a consumer group and its committed offsets; the broker refuses while it has members. */
+  deleteGroup(groupId: string): Promise<'deleted' | 'missing' | 'has-members'>;
 }
 
 export interface GroupMember {
