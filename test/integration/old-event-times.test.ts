@@ -3,7 +3,7 @@ import { App, z } from '@strom/core';
 import { ConfigResourceTypes } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { brokers, createTopic, kafka, testLogLevel, uniqueName } from '../support/kafka.js';
-import { eventually } from '../support/produce.js';
+import { eventually, produceRecords } from '../support/produce.js';
 
 const stops: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -30,23 +30,11 @@ function rides2020(): Array<{ vendorId: number; pickupMs: number }> {
 }
 
 /** Produces the rides stamped with their pickup time (event time), keyed by vendor. */
-async function produceStamped(topic: string, rides: Array<{ vendorId: number; pickupMs: number }>) {
-  const producer = kafka().producer({ idempotent: true });
-  await producer.connect();
-  try {
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: rides.map((r) => ({
-        key: JSON.stringify(r.vendorId),
-        value: JSON.stringify(r),
-        timestamp: String(r.pickupMs),
-      })),
-    });
-  } finally {
-    await producer.disconnect();
-  }
-}
+const produceStamped = (topic: string, rides: Array<{ vendorId: number; pickupMs: number }>) =>
+  produceRecords(
+    topic,
+    rides.map((r) => ({ key: JSON.stringify(r.vendorId), value: JSON.stringify(r), timestamp: r.pickupMs })),
+  );
 
 /** A topic's own config entries (set on the topic, not inherited from the broker). */
 async function topicOverrides(topic: string): Promise<Record<string, string>> {
@@ -190,14 +178,10 @@ describe('old event times on a real broker', () => {
     const worker = app.createWorker();
     await worker.start();
     stops.push(() => worker.stop());
-    const producer = kafka().producer({ idempotent: true });
-    await producer.connect();
-    await producer.send({
-      topic: input,
-      acks: -1,
-      messages: Array.from({ length: 2 * HELD + 1 }, (_, n) => ({ value: JSON.stringify({ n }) })),
-    });
-    await producer.disconnect();
+    await produceRecords(
+      input,
+      Array.from({ length: 2 * HELD + 1 }, (_, n) => ({ value: JSON.stringify({ n }) })),
+    );
 
     const repartition = `${app.id}-all-repartition`;
     const state = async () => {
