@@ -11,7 +11,7 @@ import { workerCommand } from './commands/worker.js';
 import { CommandContext, type GlobalArgs } from './context.js';
 import { explain, UsageError } from './errors.js';
 import { explainUnknownArguments, knownNames } from './unknown-arguments.js';
-import { versionText } from './version.js';
+import { versionText } from './versions.js';
 
 /**
  * Runs one `strom` command and returns its exit code: 0 ok, 1 failure, 2 bad usage.

@@ -15,3 +15,11 @@ export function cliVersion(): string {
 export function coreVersion(): string {
   return (createRequire(import.meta.url)('@strom/core/package.json') as Manifest).version;
 }
+
+/**
+ * What `strom --version` prints: this CLI's version, the @strom/core it runs with (a second copy
+ * of core in a project shows here), and Node's.
+ */
+export function versionText(): string {
+  return `@strom/cli ${cliVersion()} (@strom/core ${coreVersion()}, node ${process.version})`;
+}

@@ -19,7 +19,6 @@ export type { AgentSource } from './app/app.js';
 export { App, constructedApps, setCliLoading } from './app/app.js';
 export type { AppOptions, AppSettings } from './app/settings.js';
 export { appSettingsSchema, parseBrokers } from './app/settings.js';
-export { coreVersion } from './app/version.js';
 export type { Codec, CodecName, CodecSpec } from './codecs/codecs.js';
 export { jsonCodec, rawCodec, resolveCodec, stringCodec } from './codecs/codecs.js';
 export { closestName, normalizeName } from './errors/closest-name.js';
