@@ -133,6 +133,12 @@ export const appSettingsSchema = z
       .positive()
       .default(200_000)
       .describe('Unacknowledged records above which send() waits (backpressure).'),
+    tableChangelog: z
+      .enum(['every-update', 'per-commit'])
+      .default('every-update')
+      .describe(
+        "every-update: a changelog record per table write (as Faust). per-commit: one record per changed key per commit (Kafka Streams' record cache).",
+      ),
     processingGuarantee: z
       .enum(['at_least_once', 'exactly_once'])
       .default('at_least_once')

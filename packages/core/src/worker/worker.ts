@@ -187,6 +187,7 @@ export class Worker implements ActorHost {
           maxBytesPerPartition: settings.maxBytesPerPartition,
         }),
         sender: this.sender(),
+        changelogMode: settings.tableChangelog,
         offsets: (topic) => this.admin!.topicOffsets(topic),
         ackedOffset: (topic, partition) =>
           (this.transactions ?? this.producer)?.ackedOffset(topic, partition),
@@ -312,6 +313,9 @@ export class Worker implements ActorHost {
       this.agentsStopped = true;
       await this.consumer?.stop().catch(warn('consumer stop failed'));
       await this.transactions?.close();
+      // at-least-once: changes kept for a commit that did not come are written (exactly-once
+      // drops them: their transaction was aborted, and recovery restores what was committed)
+      if (!this.transactions) await this.tables?.flushAllChangelogs().catch(warn('changelog flush failed'));
       await this.producer?.flush().catch(warn('final flush failed'));
       await tablesClosed;
       await this.tables?.stop().catch(warn('closing tables failed'));
@@ -541,6 +545,7 @@ export class Worker implements ActorHost {
 
   /**
    * The one commit routine (batch end, every commitIntervalMs inside a batch, and stop):
+   * Step 0: per-commit changelogs produce the changes their partitions kept.
    * Step 1: flush the producer: every record the finished events caused (outputs, repartition
    *         copies, changelog records, dead letters) is acknowledged.
    * Step 2: persistent table partitions write their changes with the changelog offset they reflect.
@@ -556,6 +561,7 @@ export class Worker implements ActorHost {
     when: 'now' | 'after-batch',
   ): Promise<boolean> {
     try {
+      await this.tables?.flushChangelogs(topic, partition);
       // exactly-once: the partition's transaction takes its records and the offset, atomically
       if (this.transactions) await this.transactions.commit(topic, partition, offset);
       else await this.producer!.flush();
