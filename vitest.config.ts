@@ -4,7 +4,12 @@ export default defineConfig({
   resolve: { conditions: ['development'] },
   ssr: { resolve: { conditions: ['development'] } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'packages/cli/starter/*.test.ts',
+      'test/**/*.test.ts',
+      'examples/*/test/**/*.test.ts',
+    ],
     // the fault suite runs on its own: pnpm test:faults (vitest.faults.config.ts)
     exclude: ['**/node_modules/**', 'test/faults/**'],
     globalSetup: ['test/support/global-setup.ts'],

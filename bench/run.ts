@@ -64,6 +64,9 @@ Options:
                         replaced), starting from docs/benchmarks.json; docs/ is untouched
   --no-docs             write no report and store no results (bench/results/ only)
   --report-only         run nothing: render the report from the stored results
+  --guarantee exactly_once
+                        also run Strom exactly-once (the strom-eos system) beside strom,
+                        interleaved: what exactly-once costs
   -h, --help            this help
 
 Scenarios: ${allScenarios()
@@ -98,6 +101,7 @@ const OPTIONS = {
   out: { type: 'string' },
   'no-docs': { type: 'boolean', default: false },
   'report-only': { type: 'boolean', default: false },
+  guarantee: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 const args = (() => {
@@ -140,6 +144,10 @@ if (args.systems !== undefined) {
   systems = args.systems.split(',').map((s) => s.trim()) as SystemName[];
   for (const s of systems)
     if (!SYSTEMS.includes(s)) fail(`unknown system "${s}" (one of ${SYSTEMS.join(', ')})`);
+}
+if (args.guarantee !== undefined) {
+  if (args.guarantee !== 'exactly_once') fail(`--guarantee takes exactly_once, got ${args.guarantee}`);
+  if (!systems.includes('strom-eos')) systems.push('strom-eos');
 }
 const events = positiveInt('events', args.events, 1_000_000);
 const resultsDir = join(BENCH_DIR, 'results');

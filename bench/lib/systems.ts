@@ -5,6 +5,7 @@
  * - kafkajs:   bench/systems/kafkajs/<scenario>.ts, a hand-written kafkajs program, plain node
  * - faust:     bench/faust/bench_app.py on faust-streaming in bench/faust/.venv
  * - strom-zod: the strom program with the taxi example's zod schemas on the values (opt-in)
+ * - strom-eos: the strom program with processingGuarantee 'exactly_once' (opt-in, or --guarantee)
  *
  * The TypeScript programs are transpiled (no type-check; `pnpm build` does that) into
  * bench/.build/ before a bench, so the measured process runs no TypeScript loader.
@@ -25,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import type { ProgramSpec } from './processes.js';
 
-export const SYSTEMS = ['strom', 'kafkajs', 'faust', 'strom-zod'] as const;
+export const SYSTEMS = ['strom', 'kafkajs', 'faust', 'strom-zod', 'strom-eos'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 export const DEFAULT_SYSTEMS: readonly SystemName[] = ['strom', 'kafkajs', 'faust'];
 
@@ -44,6 +45,8 @@ export const SYSTEM_DESCRIPTIONS: Record<SystemName, string> = {
     'faust-streaming 0.15.3 (aiokafka 0.14.0) in `bench/faust/.venv`, `bench/faust/bench_app.py`: one agent per scenario, `value_serializer="json"`, raw input keys, `store="memory://"`, `producer_acks=-1`, at-least-once, web server off, other settings default.',
   'strom-zod':
     "The Strom program with the taxi example's zod schema on the values (`topic(..., { value: TaxiRide })`): what validation costs.",
+  'strom-eos':
+    "The Strom program with `processingGuarantee: 'exactly_once'`: a transactional producer per input partition, outputs, changelog records and offsets committed in one transaction per fetched batch.",
 };
 
 /** Settings a system runs with that differ from its defaults, and why: printed in the report. */
@@ -126,7 +129,7 @@ export function programFor(system: SystemName, options: ProgramOptions): Program
       env: { ...env, PYTHONUNBUFFERED: '1' },
     };
   }
-  const program = system === 'strom-zod' ? 'strom' : system;
+  const program = system === 'strom-zod' || system === 'strom-eos' ? 'strom' : system;
   const nodeArgs = options.cpuProfileDir
     ? [
         '--cpu-prof',
@@ -144,6 +147,7 @@ export function programFor(system: SystemName, options: ProgramOptions): Program
       ...env,
       NODE_ENV: 'production',
       ...(system === 'strom-zod' ? { BENCH_VALIDATE: '1' } : {}),
+      ...(system === 'strom-eos' ? { BENCH_GUARANTEE: 'exactly_once' } : {}),
     },
   };
 }

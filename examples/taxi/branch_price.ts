@@ -5,18 +5,20 @@
  *   tsx examples/taxi/branch_price.ts worker
  */
 import { App } from '@strom/core';
-import { RIDES_TOPIC, RideKey, TaxiRide } from './rides.js';
+import { KEEP_HISTORY, RIDES_TOPIC, RIDES_TOPIC_OPTIONS, RideKey, TaxiRide } from './rides.js';
 
 export const app = new App({ id: 'datatalksclub.stream.v3', broker: 'localhost:9092' });
 
-const rides = app.topic(RIDES_TOPIC, { key: RideKey, value: TaxiRide, partitions: 2 });
+const rides = app.topic(RIDES_TOPIC, RIDES_TOPIC_OPTIONS);
 export const highAmount = app.topic('datatalks.yellow_taxi_rides.high_amount', {
   key: RideKey,
   value: TaxiRide,
+  config: KEEP_HISTORY,
 });
 export const lowAmount = app.topic('datatalks.yellow_taxi_rides.low_amount', {
   key: RideKey,
   value: TaxiRide,
+  config: KEEP_HISTORY,
 });
 
 export const branchPrice = app.agent(rides, async (stream) => {

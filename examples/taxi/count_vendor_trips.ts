@@ -7,11 +7,11 @@
  *   tsx examples/taxi/count_vendor_trips.ts table vendor_rides
  */
 import { App } from '@strom/core';
-import { RIDES_TOPIC, RideKey, TaxiRide } from './rides.js';
+import { RIDES_TOPIC, RIDES_TOPIC_OPTIONS } from './rides.js';
 
 export const app = new App({ id: 'datatalksclub.stream.v2', broker: 'localhost:9092' });
 
-const rides = app.topic(RIDES_TOPIC, { key: RideKey, value: TaxiRide, partitions: 2 });
+const rides = app.topic(RIDES_TOPIC, RIDES_TOPIC_OPTIONS);
 export const vendorRides = app.table<number, number>('vendor_rides', { default: () => 0 });
 
 export const countVendorTrips = app.agent(rides, async function process(stream) {

@@ -199,7 +199,7 @@ if (import.meta.url === pathToFileURL(resolve(process.argv[1] ?? '')).href) {
     process.exit(0);
   } catch (error) {
     console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
-    if (process.env.STROM_DEBUG && error instanceof Error) console.error(error.stack);
+    if (process.env.DEMO_DEBUG && error instanceof Error) console.error(error.stack);
     process.exit(1);
   }
 }

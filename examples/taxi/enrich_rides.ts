@@ -7,7 +7,7 @@
  *   tsx examples/taxi/enrich_rides.ts worker
  */
 import { App } from '@strom/core';
-import { RIDES_TOPIC, RideKey, TaxiRide } from './rides.js';
+import { KEEP_HISTORY, RIDES_TOPIC, RIDES_TOPIC_OPTIONS, type TaxiRide } from './rides.js';
 import { readZones } from './zones.js';
 
 export interface VendorStats {
@@ -24,8 +24,10 @@ export interface EnrichedRide extends TaxiRide {
 
 export const app = new App({ id: 'datatalksclub.stream.enrich', broker: 'localhost:9092' });
 
-const rides = app.topic(RIDES_TOPIC, { key: RideKey, value: TaxiRide, partitions: 2 });
-export const enriched = app.topic<EnrichedRide, number>('datatalks.yellow_taxi_rides.enriched');
+const rides = app.topic(RIDES_TOPIC, RIDES_TOPIC_OPTIONS);
+export const enriched = app.topic<EnrichedRide, number>('datatalks.yellow_taxi_rides.enriched', {
+  config: KEEP_HISTORY,
+});
 export const vendorStats = app.table<VendorStats, number>('vendor_stats', {
   default: () => ({ rides: 0, revenue: 0 }),
 });

@@ -6,13 +6,13 @@
  *   tsx examples/taxi/revenue_by_zone.ts worker
  */
 import { App } from '@strom/core';
-import { RIDES_TOPIC, RideKey, TaxiRide } from './rides.js';
+import { RIDES_TOPIC, RIDES_TOPIC_OPTIONS, type TaxiRide } from './rides.js';
 
 const MINUTE = 60_000;
 
 export const app = new App({ id: 'datatalksclub.stream.revenue', broker: 'localhost:9092' });
 
-const rides = app.topic(RIDES_TOPIC, { key: RideKey, value: TaxiRide, partitions: 2 });
+const rides = app.topic(RIDES_TOPIC, RIDES_TOPIC_OPTIONS);
 
 /**
  * Cents, so sums are exact. The grace covers the whole data set: after re-keying by zone, the

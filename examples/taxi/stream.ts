@@ -4,11 +4,11 @@
  *   tsx examples/taxi/stream.ts worker
  */
 import { App } from '@strom/core';
-import { RIDES_TOPIC, RideKey, TaxiRide } from './rides.js';
+import { RIDES_TOPIC, RIDES_TOPIC_OPTIONS } from './rides.js';
 
 export const app = new App({ id: 'datatalksclub.stream.v1', broker: 'localhost:9092' });
 
-const rides = app.topic(RIDES_TOPIC, { key: RideKey, value: TaxiRide, partitions: 2 });
+const rides = app.topic(RIDES_TOPIC, RIDES_TOPIC_OPTIONS);
 
 export const startReading = app.agent(rides, async (stream) => {
   for await (const ride of stream) console.log(ride);

@@ -12,14 +12,14 @@
  * group and split the rides between them, as in Faust.
  */
 import { App } from '@strom/core';
-import { RIDES_TOPIC, RideKey, TaxiRide } from './rides.js';
+import { RIDES_TOPIC, RIDES_TOPIC_OPTIONS, type TaxiRide } from './rides.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 export const app = new App({ id: 'datatalksclub.stream.v2-windowing', broker: 'localhost:9092' });
 
-const rides = app.topic(RIDES_TOPIC, { key: RideKey, value: TaxiRide, partitions: 2 });
+const rides = app.topic(RIDES_TOPIC, RIDES_TOPIC_OPTIONS);
 
 export const perMinute = app
   .table<number, number>('vendor_rides_windowed', { default: () => 0 })

@@ -8,7 +8,7 @@
  *   tsx examples/taxi/zone_activity.ts worker
  */
 import { App, count } from '@strom/core';
-import { RIDES_TOPIC, RideKey, TaxiRide } from './rides.js';
+import { RIDES_TOPIC, RIDES_TOPIC_OPTIONS, type TaxiRide } from './rides.js';
 
 const MINUTE = 60_000;
 const pickupTime = (ride: TaxiRide) => Date.parse(ride.tpep_pickup_datetime);
@@ -16,7 +16,7 @@ const windowing = { graceMs: 12 * 60 * MINUTE, expiresMs: 24 * 60 * MINUTE, time
 
 export const app = new App({ id: 'datatalksclub.stream.zones', broker: 'localhost:9092' });
 
-const rides = app.topic(RIDES_TOPIC, { key: RideKey, value: TaxiRide, partitions: 2 });
+const rides = app.topic(RIDES_TOPIC, RIDES_TOPIC_OPTIONS);
 
 export const ridesNearEachOther = app
   .table<number, number>('rides_near_each_other')

@@ -126,6 +126,13 @@ export function serverProperties(deployment: DeploymentLayout, node: NodeLayout,
     'log.cleaner.backoff.ms=1000',
     '# 4.0 lowered the default to 1 hour (KIP-1030); tests use synthetic future event times',
     'log.message.timestamp.after.max.ms=9223372036854775807',
+    '',
+    '# ---- keep historical event times: a development broker, where users replay old data ----',
+    '# retention by time counts from record timestamps: 7 days deleted 2020-stamped records while',
+    '# they were read. Here topics keep data unless they set retention.ms; production brokers',
+    '# keep their own policy (see docs/guide.md, old event times)',
+    'log.retention.ms=-1',
+    'log.message.timestamp.before.max.ms=9223372036854775807',
   );
   if (n > 1) {
     lines.push(

@@ -1,22 +1,11 @@
 import { App } from '@strom/core';
 import { afterEach, expect, it } from 'vitest';
-import { brokers, createTopic, kafka, testLogLevel, uniqueName } from '../support/kafka.js';
+import { brokers, createTopic, testLogLevel, topicEnd, uniqueName } from '../support/kafka.js';
 import { killAll, spawnApp, type WorkerProcess } from '../support/processes.js';
 import { eventually, produceJson } from '../support/produce.js';
 
 const running: WorkerProcess[] = [];
 afterEach(() => killAll(running.splice(0)));
-
-async function changelogEnd(topic: string): Promise<number> {
-  const admin = kafka().admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((n, o) => n + Number(o.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 it('kill -9 mid-stream and a restart: no count below the truth, over-counting bounded', {
   timeout: 120_000,
@@ -33,9 +22,7 @@ it('kill -9 mid-stream and a restart: no count below the truth, over-counting bo
   const first = spawnApp('test/fixtures/count-app.ts', ['worker'], { ...env, TEST_SLOW_EVERY: '10' });
   running.push(first);
   const changelog = `${id}-counts-changelog`;
-  expect(await eventually(async () => (await changelogEnd(changelog).catch(() => 0)) >= 2000, 60_000)).toBe(
-    true,
-  );
+  expect(await eventually(async () => (await topicEnd(changelog).catch(() => 0)) >= 2000, 60_000)).toBe(true);
   first.child.kill('SIGKILL');
   await first.exited;
 
@@ -43,12 +30,12 @@ it('kill -9 mid-stream and a restart: no count below the truth, over-counting bo
   running.push(second);
   await second.waitFor(/worker running/);
   // every event counted at least once: the changelog grows to at least `total` updates
-  expect(await eventually(async () => (await changelogEnd(changelog)) >= total, 60_000)).toBe(true);
+  expect(await eventually(async () => (await topicEnd(changelog)) >= total, 60_000)).toBe(true);
   // and then stops growing
   let last = -1;
   expect(
     await eventually(async () => {
-      const now = await changelogEnd(changelog);
+      const now = await topicEnd(changelog);
       const stable = now === last;
       last = now;
       return stable;

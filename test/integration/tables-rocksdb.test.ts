@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, type Worker } from '@strom/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { brokers, createTopic, kafka, testLogLevel, uniqueName } from '../support/kafka.js';
+import { brokers, createTopic, testLogLevel, topicEnd, uniqueName } from '../support/kafka.js';
 import { killAll, spawnApp, type WorkerProcess } from '../support/processes.js';
 import { eventually, produceJson } from '../support/produce.js';
 
@@ -40,16 +40,6 @@ async function startCounter(id: string, input: string) {
   return { app, worker, counts, processed: () => processed };
 }
 
-async function changelogEnd(topic: string): Promise<number> {
-  const admin = kafka().admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicOffsets(topic)).reduce((n, o) => n + Number(o.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 describe('tables on RocksDB', () => {
   it('a restarted worker reads only the changelog after its checkpoint', { timeout: 90_000 }, async () => {
     const input = await createTopic(uniqueName('rocks-in'), { partitions: 2 });
@@ -65,7 +55,7 @@ describe('tables on RocksDB', () => {
     expect(await eventually(() => second.processed() === 100, 60_000)).toBe(true);
     const read = second.worker.recoveries.reduce((n, r) => n + r.records, 0);
     console.info(
-      `RocksDB restart: recovery read ${read} of ${await changelogEnd(`${id}-counts-changelog`)} changelog records`,
+      `RocksDB restart: recovery read ${read} of ${await topicEnd(`${id}-counts-changelog`)} changelog records`,
     );
     expect(read).toBe(0); // the checkpoint is at the end of the changelog
     for (let k = 0; k < keys; k++) expect(await second.counts.get(`k${k}`)).toBe(5100 / keys);
@@ -94,17 +84,17 @@ describe('tables on RocksDB', () => {
     const changelog = `${id}-counts-changelog`;
     const first = spawnApp('test/fixtures/count-app.ts', ['worker'], { ...env, TEST_SLOW_EVERY: '10' });
     processes.push(first);
-    expect(await eventually(async () => (await changelogEnd(changelog).catch(() => 0)) >= 3000, 60_000)).toBe(
+    expect(await eventually(async () => (await topicEnd(changelog).catch(() => 0)) >= 3000, 60_000)).toBe(
       true,
     );
     first.child.kill('SIGKILL');
     await first.exited;
-    const atKill = await changelogEnd(changelog);
+    const atKill = await topicEnd(changelog);
 
     const second = spawnApp('test/fixtures/count-app.ts', ['worker'], env);
     processes.push(second);
     await second.waitFor(/worker running/);
-    expect(await eventually(async () => (await changelogEnd(changelog)) >= total, 60_000)).toBe(true);
+    expect(await eventually(async () => (await topicEnd(changelog)) >= total, 60_000)).toBe(true);
     const recovered = second.lines
       .filter((l) => l.includes('table partition recovered'))
       .map((l) => JSON.parse(l) as { records: number; fromOffset: string });

@@ -27,8 +27,8 @@ async function produceAt(topic: string, key: string, times: number[]): Promise<v
   await producer.disconnect();
 }
 
-// recent, whole-hour record times: older ones would be deleted by the topics' 7-day retention
-// (the test broker checks retention every second)
+// recent, whole-hour record times: on a broker with the default 7-day retention older ones would
+// be deleted while the test runs (the dev broker keeps them, but KAFKA_BROKERS may be any broker)
 const T0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 3_600_000;
 const times = [0, 4, 5, 11, 12, 30, 31, 33, 60, 61, 95].map((s) => T0 + s * 1000);
 

@@ -38,11 +38,11 @@ export function uniqueName(prefix = 'test'): string {
 }
 
 /**
- * Log level of the apps integration tests build: `STROM_TEST_LOG_LEVEL` (e.g. `info`, to see
- * why a worker stalled) or silent.
+ * Log level of the apps integration tests build: `TEST_LOG_LEVEL` (e.g. `info`, to see why
+ * a worker stalled) or silent. (Not `STROM_*`: those name App settings only.)
  */
 export function testLogLevel(): LogLevel {
-  const level = process.env.STROM_TEST_LOG_LEVEL;
+  const level = process.env.TEST_LOG_LEVEL;
   return LOG_LEVELS.find((known) => known === level) ?? 'silent';
 }
 
@@ -121,6 +121,17 @@ export async function createTopic(name: string, options: CreateTopicOptions = {}
       if (Date.now() > deadline) throw new Error(`topic ${name}: partitions have no leader after 30 s`);
       await new Promise((r) => setTimeout(r, 100));
     }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The sum of a topic's high watermarks: how many records it ever got (a changelog: how many table updates). */
+export async function topicEnd(topic: string): Promise<number> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).reduce((n, o) => n + Number(o.high), 0);
   } finally {
     await admin.disconnect();
   }

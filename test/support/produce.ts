@@ -34,6 +34,34 @@ export async function produceJson(
   }
 }
 
+/** A record as produceRecords takes it: text key and value, optional partition and timestamp (ms). */
+export interface TextRecord {
+  key?: string | null;
+  value: string | null;
+  partition?: number;
+  timestamp?: number;
+}
+
+/** Produces records as given (one request, idempotent: see produceJson) and waits for the acks. */
+export async function produceRecords(topic: string, records: readonly TextRecord[]): Promise<void> {
+  const producer = kafka().producer({ idempotent: true });
+  await producer.connect();
+  try {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: records.map((r) => ({
+        key: r.key ?? null,
+        value: r.value,
+        partition: r.partition,
+        timestamp: r.timestamp === undefined ? undefined : String(r.timestamp),
+      })),
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 /** Polls `check` every 100 ms until it returns true or `timeoutMs` passes; returns the last result. */
 export async function eventually(
   check: () => boolean | Promise<boolean>,

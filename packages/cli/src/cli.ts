@@ -1,12 +1,17 @@
 import { type App, LOG_LEVELS } from '@strom/core';
 import yargs from 'yargs';
 import { agentsCommand } from './commands/agents.js';
+import { newCommand } from './commands/new.js';
+import { resetCommand } from './commands/reset.js';
 import { sendCommand } from './commands/send.js';
 import { tableCommand, tablesCommand } from './commands/tables.js';
+import { topicCommand } from './commands/topic.js';
 import { topicsCommand } from './commands/topics.js';
 import { workerCommand } from './commands/worker.js';
 import { CommandContext, type GlobalArgs } from './context.js';
 import { explain, UsageError } from './errors.js';
+import { explainUnknownArguments, knownNames } from './unknown-arguments.js';
+import { versionText } from './versions.js';
 
 /**
  * Runs one `strom` command and returns its exit code: 0 ok, 1 failure, 2 bad usage.
@@ -35,15 +40,24 @@ export async function runCli(argv: string[], options: { app?: App } = {}): Promi
     .command(topicsCommand(context) as never)
     .command(tablesCommand(context))
     .command(tableCommand(context) as never)
-    .demandCommand(1, 'name a command: worker, send, agents, topics, tables or table (see --help)')
+    .command(topicCommand(context))
+    .command(resetCommand(context) as never)
+    .command(newCommand() as never)
+    .demandCommand(
+      1,
+      'name a command: worker, send, agents, topics, topic, tables, table, reset or new (see --help)',
+    )
     .strict()
+    .locale('en')
     .exitProcess(false)
-    .fail((message, error) => {
-      throw error ?? new UsageError(message);
+    .fail((message, error, usage) => {
+      if (error) throw error;
+      throw new UsageError(explainUnknownArguments(message, argv, knownNames(usage)) ?? message);
     })
     .help()
     .alias('h', 'help')
-    .version(false)
+    .version('version', 'show the versions of @strom/cli and @strom/core', versionText())
+    .alias('V', 'version')
     .wrap(Math.min(110, process.stdout.columns ?? 110));
   try {
     await parser.parseAsync();

@@ -21,19 +21,23 @@ export class CommandContext {
     return this.preloaded !== undefined;
   }
 
-  /** An app of our own for commands that work without an app file (send). */
-  async adhocApp(args: GlobalArgs): Promise<App> {
+  /** An app of our own for commands that work without an app file (send); does no I/O. */
+  ownApp(args: GlobalArgs): App {
     if (args.broker) this.brokers = parseBrokers(args.broker);
     const app = new App({ id: 'strom-cli', broker: this.brokers, logLevel: args.loglevel ?? 'warn' });
     this.brokers = app.settings.brokers;
-    await requireReachable(this.brokers);
     return app;
+  }
+
+  /** Fails in one line if no broker of the app answers. */
+  async requireBroker(): Promise<void> {
+    await requireReachable(this.brokers);
   }
 
   /** Like {@link app}, for commands that talk to Kafka: fails in one line if no broker answers. */
   async connectedApp(args: GlobalArgs): Promise<App> {
     const app = await this.app(args);
-    await requireReachable(this.brokers);
+    await this.requireBroker();
     return app;
   }
 

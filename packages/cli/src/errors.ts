@@ -8,6 +8,11 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** A command that cannot go on (not a usage problem): one line, exit code 1. */
+export class CommandError extends Error {
+  override name = 'CommandError';
+}
+
 const CONNECTION_ERRORS = [
   'KafkaJSConnectionError',
   'KafkaJSNumberOfRetriesExceeded',
@@ -30,6 +35,7 @@ export function explain(error: unknown, brokers: readonly string[]): { message: 
       code: error.name === 'UnreachableBrokerError' ? EXIT.failure : EXIT.usage,
     };
   }
+  if (error instanceof CommandError) return { message: error.message, code: EXIT.failure };
   if (isStromError(error) && error.code === 'CONFIG') return { message: error.message, code: EXIT.usage };
   if (isConnectionError(error)) {
     return {

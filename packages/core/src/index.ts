@@ -11,6 +11,8 @@
  * app.main()
  */
 export { z } from 'zod';
+export type { ResetPlan } from './admin/app-reset.js';
+export type { ReadTopicOptions, RecordsHandler, TopicRecord } from './admin/topic-reader.js';
 export type { AgentErrorPolicy, AgentFn, AgentOptions, Sink } from './agents/agent.js';
 export { Agent } from './agents/agent.js';
 export type { AgentSource } from './app/app.js';
@@ -19,11 +21,22 @@ export type { AppOptions, AppSettings } from './app/settings.js';
 export { appSettingsSchema, parseBrokers } from './app/settings.js';
 export type { Codec, CodecName, CodecSpec } from './codecs/codecs.js';
 export { jsonCodec, rawCodec, resolveCodec, stringCodec } from './codecs/codecs.js';
-export type { StromErrorCode } from './errors/errors.js';
-export { ConfigError, DecodeError, describeError, isStromError, StromError } from './errors/errors.js';
+export { closestName, normalizeName } from './errors/closest-name.js';
+export type { RefusedRecord, StromErrorCode } from './errors/errors.js';
+export {
+  ConfigError,
+  DecodeError,
+  describeError,
+  isRecordsRefused,
+  isStromError,
+  RecordsRefusedError,
+  StromError,
+} from './errors/errors.js';
 export type { Logger, LogLevel } from './logging/logger.js';
 export { createLogger, LOG_LEVELS } from './logging/logger.js';
 export { MemoryStore } from './stores/memory-store.js';
+export type { StoreDamage } from './stores/rocksdb-damage.js';
+export { StoreDamagedError } from './stores/rocksdb-damage.js';
 export type { RocksDbStoreOptions } from './stores/rocksdb-store.js';
 export { RocksDbStore, StoreLockedError } from './stores/rocksdb-store.js';
 export type { PartitionStore, Store, StoreWrite } from './stores/types.js';
@@ -38,9 +51,9 @@ export { WindowedTable } from './tables/windowed-table.js';
 export type { Decoded, SendOptions, TopicOptions } from './topics/topic.js';
 export { deadLetterTopicName, Topic } from './topics/topic.js';
 export type { ConnectionOptions } from './transport/kafkajs-client.js';
-export type { Headers } from './transport/types.js';
-export type { Aggregator, TimeWindow } from './windows/index.js';
-export { aggregate, count, max, mean, min, reduce, sum } from './windows/index.js';
+export type { Headers, OutRecord, RecordOrigin } from './transport/types.js';
+export type { Aggregator, TimeWindow, WindowedKey } from './windows/index.js';
+export { aggregate, count, decodeWindowedKey, max, mean, min, reduce, sum } from './windows/index.js';
 export { formatBanner } from './worker/banner.js';
 export { DEAD_LETTER_HEADERS } from './worker/dead-letters.js';
 export { PROCESS_EXIT, stopOnSignals, stopOnUnhandledErrors } from './worker/signals.js';

@@ -1,3 +1,4 @@
+import { decodeWindowedKey, type TimeWindow } from '@strom/core';
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandContext, GlobalArgs } from '../context.js';
 import { table as textTable } from './agents.js';
@@ -49,17 +50,64 @@ export function tableCommand(context: CommandContext): CommandModule<GlobalArgs,
     handler: async (args) => {
       const app = await context.connectedApp(args);
       const contents = await app.readTable(args.name);
-      const entries = [...contents].filter(([key]) => args.key === undefined || key === args.key);
-      entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-      if (args.json) process.stdout.write(`${JSON.stringify(Object.fromEntries(entries))}\n`);
+      const windowed = app.tables.find((t) => t.name === args.name)?.windowKind !== undefined;
+      const rows = [...contents].map(([id, value]) =>
+        windowed ? windowRow(id, value) : { id, key: id, value },
+      );
+      const shown = rows.filter((r) => args.key === undefined || r.key === args.key);
+      shown.sort((a, b) => compareText(a.key, b.key) || (a.window?.startMs ?? 0) - (b.window?.startMs ?? 0));
+      if (args.json)
+        process.stdout.write(`${JSON.stringify(Object.fromEntries(shown.map((r) => [r.id, r.value])))}\n`);
+      else if (windowed)
+        process.stdout.write(
+          textTable(
+            ['key', 'window', 'value'],
+            shown.map((r) => [r.key, r.window ? formatWindow(r.window) : '-', JSON.stringify(r.value)]),
+          ),
+        );
       else
         process.stdout.write(
           textTable(
             ['key', 'value'],
-            entries.map(([k, v]) => [k, JSON.stringify(v)]),
+            shown.map((r) => [r.key, JSON.stringify(r.value)]),
           ),
         );
       await app.stop();
     },
   };
+}
+
+interface TableRow {
+  /** The key as readTable gives it: a string key itself, else its JSON text. */
+  id: string;
+  /** The table key as printed (for a windowed table: without the window). */
+  key: string;
+  window?: TimeWindow;
+  value: unknown;
+}
+
+/** A windowed table's entry: its key `[key, startMs, endMs]` split into key and window. */
+function windowRow(id: string, value: unknown): TableRow {
+  try {
+    const { key, window } = decodeWindowedKey(id);
+    return { id, key: typeof key === 'string' ? key : JSON.stringify(key), window, value };
+  } catch {
+    return { id, key: id, value };
+  }
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** ISO-8601 UTC without milliseconds when they are 0: `2020-07-01T00:15:00Z`. */
+function isoTime(ms: number): string {
+  return new Date(ms).toISOString().replace('.000Z', 'Z');
+}
+
+/** `[2020-07-01T00:15:00Z, 00:16:00Z)`: end exclusive, as a time of day when on the start's day. */
+export function formatWindow(window: TimeWindow): string {
+  const start = isoTime(window.startMs);
+  const end = isoTime(window.endMs);
+  return `[${start}, ${start.slice(0, 10) === end.slice(0, 10) ? end.slice(11) : end})`;
 }

@@ -13,6 +13,11 @@ export function workerCommand(context: CommandContext): CommandModule<GlobalArgs
   return {
     command: 'worker',
     describe: "run the app's agents in this process (stop with Ctrl-C / SIGTERM)",
+    builder: (yargs) =>
+      yargs.option('processing-guarantee', {
+        choices: ['at_least_once', 'exactly_once'] as const,
+        describe: "overrides the app's processingGuarantee setting",
+      }),
     handler: async (args) => {
       let worker: Worker | undefined;
       // installed before the app loads and the broker is probed: a signal then exits 0 at once
@@ -20,6 +25,9 @@ export function workerCommand(context: CommandContext): CommandModule<GlobalArgs
       let removeGuards: (() => void) | undefined;
       try {
         const app = await context.connectedApp(args);
+        const guarantee = (args as { processingGuarantee?: 'at_least_once' | 'exactly_once' })
+          .processingGuarantee;
+        if (guarantee !== undefined) app.settings.processingGuarantee = guarantee;
         worker = app.createWorker();
         removeGuards = stopOnUnhandledErrors(worker);
         // a start that failed, or that a signal stopped, is reported once the worker finished stopping

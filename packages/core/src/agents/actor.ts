@@ -150,8 +150,12 @@ export class Actor implements StreamContext {
         const held = this.takeHeld();
         // stopping: leave the events unfinished, so their offsets are not committed
         if (this.host.isStopping()) return;
-        // a mistake in how the agent is written (not in an event) would fail again on every restart
-        if (this.agent.onError === 'stop' || (isStromError(error) && error.code === 'CONFIG')) {
+        // a mistake in how the agent is written (not in an event) would fail again on every
+        // restart, and a damaged table store on every event of its partition
+        if (
+          this.agent.onError === 'stop' ||
+          (isStromError(error) && ['CONFIG', 'STORE'].includes(error.code))
+        ) {
           this.log.error({ err: error, ...coordinates(held[0]) }, 'agent failed; stopping the worker');
           this.host.fatal(error, this.agent);
           return;
@@ -179,10 +183,10 @@ export class Actor implements StreamContext {
       );
       for await (const value of result) {
         this.host.onYield?.(this.agent, value);
-        const key = this.slot.current?.key;
+        const origin = this.slot.current;
         for (const sink of sinks) {
           if (typeof sink === 'function') await sink(value);
-          else await sink.send(value as never, { key: key as never });
+          else await sink.send(value as never, { key: origin?.key as never, origin });
         }
       }
       return;

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { AppReset, type ResetPlan, type ResetSubject } from '../admin/app-reset.js';
+import { type ReadTopicOptions, type RecordsHandler, TopicReader } from '../admin/topic-reader.js';
 import { Agent, type AgentFn, type AgentOptions } from '../agents/agent.js';
 import { ConfigError } from '../errors/errors.js';
 import { createLogger, type Logger, type LogLevel } from '../logging/logger.js';
@@ -243,6 +245,52 @@ export class App {
       await reader.stop();
     }
     return contents;
+  }
+
+  /**
+   * Reads records of a topic outside the app's group, committing nothing (`strom topic tail`):
+   * the last `limit` (10) by default, or from the beginning; with `follow`, new records as they
+   * come until `signal` aborts. Resolves with the number of records handed to `onRecords`.
+   *
+   * @example
+   * await app.readTopic('rides', { from: 'beginning', limit: 5 }, (records) => console.log(records))
+   */
+  readTopic(name: string, options: ReadTopicOptions, onRecords: RecordsHandler): Promise<number> {
+    const reader = new TopicReader({
+      client: this.client(),
+      groupId: `${this.id}-topic-reader-${randomUUID()}`,
+      maxBytesPerPartition: this.settings.maxBytesPerPartition,
+    });
+    return reader.read(name, options, onRecords);
+  }
+
+  /** What {@link reset} would do now: nothing is changed (`strom reset --dry-run`). */
+  async planReset(): Promise<ResetPlan> {
+    const subject = await this.resetSubject();
+    return this.withAdmin((admin) => new AppReset(admin, subject).plan());
+  }
+
+  /**
+   * Makes the app start over from its input topics (`strom reset`): deletes its consumer group
+   * (committed offsets), its changelog and repartition topics, and its state directory on this
+   * machine. Refuses while workers of the app are in the group. Resolves with what it did.
+   */
+  async reset(): Promise<ResetPlan> {
+    const subject = await this.resetSubject();
+    return this.withAdmin((admin) => new AppReset(admin, subject).run());
+  }
+
+  private async resetSubject(): Promise<ResetSubject> {
+    const subscribed = await this.discoverTopics();
+    return {
+      appId: this.id,
+      internalTopics: this.topics()
+        .filter((t) => t.internal)
+        .map((t) => t.name),
+      deadLetterTopics: [...new Set(subscribed.map((t) => t.deadLetterTopic))],
+      sourceTopics: subscribed.map((t) => t.name),
+      stateDir: this.settings.stateDir,
+    };
   }
 
   /** The app's tables: partitions of their changelogs and which worker owns each partition now. */

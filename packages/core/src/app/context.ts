@@ -8,6 +8,19 @@ import type { KafkaClient, ProducerClient } from '../transport/types.js';
 import type { AppSettings } from './settings.js';
 
 /**
+ * Repartition topics keep every record until the app consumed and committed it, whatever its
+ * timestamp: time retention would delete records stamped with old event times (a replay of 2020
+ * data) before they were read. The worker purges what was committed (see RepartitionPurger);
+ * small segments let the broker free the purged space sooner. As Kafka Streams does.
+ */
+const REPARTITION_TOPIC_CONFIG: Readonly<Record<string, string>> = {
+  'cleanup.policy': 'delete',
+  'retention.ms': '-1',
+  'segment.bytes': String(50 * 1024 * 1024),
+  'segment.ms': String(10 * 60_000),
+};
+
+/**
  * The parts of an app that topics, agents, workers and the test harness share: the topic
  * registry, the logger, and the slot for whoever currently sends records (a worker's
  * producer, the test harness, or a standalone producer for scripts).
@@ -20,6 +33,7 @@ export class AppContext implements TopicHost {
   readonly tables: Table<unknown, unknown>[] = [];
   /** Repartition topic name -> the topics whose partition count it copies. */
   private readonly derivedFrom = new Map<string, readonly Topic[]>();
+  private readonly repartitionTopics = new Set<string>();
   private activeSender: RecordSender | undefined;
   private standalone:
     | { producer: BufferedProducer; client: ProducerClient; connected: Promise<void> }
@@ -59,9 +73,20 @@ export class AppContext implements TopicHost {
     const topicName = `${this.appId}-${name}-repartition`;
     const existing = this.topics.get(topicName);
     if (existing) return existing;
-    const topic = this.declare(topicName, { internal: true, keyCodec: 'json', valueCodec: 'json' });
+    const topic = this.declare(topicName, {
+      internal: true,
+      keyCodec: 'json',
+      valueCodec: 'json',
+      config: { ...REPARTITION_TOPIC_CONFIG },
+    });
     this.derivedFrom.set(topicName, sources);
+    this.repartitionTopics.add(topicName);
     return topic;
+  }
+
+  /** True for the topics `groupBy` writes and reads (`<appId>-<name>-repartition`). */
+  isRepartition(topic: Topic): boolean {
+    return this.repartitionTopics.has(topic.name);
   }
 
   /** Makes `topic` take its partition count from `sources` (resolved when topics are set up). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { CodecSpec } from '../codecs/codecs.js';
+import { closestName } from '../errors/closest-name.js';
 import { ConfigError } from '../errors/errors.js';
 import { LOG_LEVELS, type Logger, type LogLevel } from '../logging/logger.js';
 import type { ConnectionOptions } from '../transport/kafkajs-client.js';
@@ -84,6 +85,14 @@ export const appSettingsSchema = z
       .describe(
         'Offsets are committed after every batch, and every commitIntervalMs inside a long batch: what a crash may redo.',
       ),
+    repartitionPurgeIntervalMs: z
+      .number()
+      .int()
+      .positive()
+      .default(30_000)
+      .describe(
+        'How often a worker deletes the records of its repartition topics that were consumed and committed (they have no time retention).',
+      ),
     fetchMaxWaitMs: z
       .number()
       .int()
@@ -124,6 +133,18 @@ export const appSettingsSchema = z
       .positive()
       .default(200_000)
       .describe('Unacknowledged records above which send() waits (backpressure).'),
+    tableChangelog: z
+      .enum(['every-update', 'per-commit'])
+      .default('every-update')
+      .describe(
+        "every-update: a changelog record per table write (as Faust). per-commit: one record per changed key per commit (Kafka Streams' record cache).",
+      ),
+    processingGuarantee: z
+      .enum(['at_least_once', 'exactly_once'])
+      .default('at_least_once')
+      .describe(
+        'at_least_once: after a crash, events since the last commit run again. exactly_once: outputs, changelogs and offsets commit in one transaction per input partition (docs/guide.md, Processing guarantees).',
+      ),
     acks: z
       .union([z.literal(-1), z.literal(0), z.literal(1)])
       .default(-1)
@@ -173,11 +194,84 @@ export function parseBrokers(broker: string | string[]): string[] {
   return parts;
 }
 
+/** The names of every App setting, in schema order. */
+export const SETTING_NAMES = Object.keys(appSettingsSchema.shape) as ReadonlyArray<keyof AppOptions>;
+
+/**
+ * Names other frameworks use for our settings (Kafka clients and Streams, Faust), for the "did
+ * you mean" of an unknown setting. Names equal to ours up to case and separators
+ * (`session.timeout.ms`, `topic_partitions`) need no entry.
+ */
+const SETTING_ALIASES: Readonly<Record<string, keyof AppOptions>> = {
+  'bootstrap.servers': 'broker',
+  'application.id': 'id',
+  'group.id': 'id',
+  appId: 'id',
+  'num.partitions': 'topicPartitions',
+  partitions: 'topicPartitions',
+  'replication.factor': 'topicReplicationFactor',
+  'num.standby.replicas': 'standbys',
+  table_standby_replicas: 'standbys',
+  datadir: 'stateDir',
+  'max.partition.fetch.bytes': 'maxBytesPerPartition',
+  'linger.ms': 'producerLingerMs',
+  broker_session_timeout: 'sessionTimeoutMs',
+  broker_heartbeat_interval: 'heartbeatIntervalMs',
+  broker_commit_interval: 'commitIntervalMs',
+  consumer_auto_offset_reset: 'autoOffsetReset',
+  key_serializer: 'keyCodec',
+  value_serializer: 'valueCodec',
+};
+
+/** The environment variables that set App settings; other `STROM_*` variables are errors. */
+export const SETTINGS_FROM_ENV = {
+  STROM_BROKER: 'broker',
+  STROM_LOG_LEVEL: 'logLevel',
+} as const satisfies Record<string, keyof AppOptions>;
+
+/** `unknown setting "x": did you mean "y"?`, or the list of settings when none is close. */
+function unknownSetting(name: string): string {
+  const closest = closestName(name, SETTING_NAMES, SETTING_ALIASES);
+  return closest
+    ? `unknown setting "${name}": did you mean "${closest}"?`
+    : `unknown setting "${name}": the settings are ${SETTING_NAMES.join(', ')}`;
+}
+
+/** `STROM_BROKERS` -> `STROM_BROKER`; `STROM_SESSION_TIMEOUT_MS` -> set sessionTimeoutMs in code. */
+function unknownVariable(name: string): string {
+  const variables = Object.keys(SETTINGS_FROM_ENV);
+  const closest = closestName(name, variables);
+  if (closest) return `unknown environment variable ${name}: did you mean ${closest}?`;
+  const setting = closestName(name.replace(/^STROM_/, ''), SETTING_NAMES, SETTING_ALIASES);
+  const only = `only ${variables.join(' and ')} set App settings`;
+  return setting
+    ? `unknown environment variable ${name}: ${only}; set "${setting}" in new App({ ... })`
+    : `unknown environment variable ${name}: ${only}`;
+}
+
+/**
+ * Unknown keys in `options` and unknown `STROM_*` variables: a typo would otherwise leave a
+ * default the user did not choose, without a word.
+ */
+function checkNames(options: object, env: NodeJS.ProcessEnv): void {
+  const known = new Set<string>(SETTING_NAMES);
+  const problems = Object.keys(options)
+    .filter((key) => !known.has(key))
+    .map(unknownSetting);
+  for (const name of Object.keys(env))
+    if (name.startsWith('STROM_') && !(name in SETTINGS_FROM_ENV)) problems.push(unknownVariable(name));
+  const level = env.STROM_LOG_LEVEL;
+  if (level !== undefined && level !== '' && !(LOG_LEVELS as readonly string[]).includes(level))
+    problems.push(`STROM_LOG_LEVEL "${level}" is not a log level: use ${LOG_LEVELS.join(', ')}`);
+  if (problems.length > 0) throw new ConfigError(problems.join('; '));
+}
+
 /**
  * Applies defaults and checks. `STROM_BROKER`, when set, replaces the broker the code names:
  * where a worker runs decides which cluster it talks to (the CLI's --broker sets it).
  */
 export function resolveSettings(options: AppOptions): AppSettings {
+  checkNames(options, process.env);
   const brokerOverride = process.env.STROM_BROKER;
   const result = appSettingsSchema.safeParse(
     brokerOverride ? { ...options, broker: brokerOverride } : options,

@@ -3,6 +3,8 @@
  * where it concerns a record, the Kafka coordinates. Check with {@link isStromError}, which
  * survives two copies of the package in one process (unlike `instanceof`).
  */
+import type { OutRecord } from '../transport/types.js';
+
 const STROM_ERROR = Symbol.for('strom.error');
 
 export type StromErrorCode =
@@ -12,6 +14,7 @@ export type StromErrorCode =
   | 'TOPIC'
   | 'AGENT'
   | 'BROKER'
+  | 'REFUSED'
   | 'NOT_RUNNING'
   | 'USAGE'
   | 'STORE';
@@ -53,6 +56,36 @@ export class DecodeError extends StromError {
     super('DECODE', message, options);
     this.name = 'DecodeError';
   }
+}
+
+/** A record the broker cannot write, and why. */
+export interface RefusedRecord {
+  record: OutRecord;
+  reason: string;
+}
+
+/**
+ * The broker refused records for what they are — too large, invalid, for a topic or partition
+ * that does not exist — not for a passing condition: sending them again fails again.
+ */
+export class RecordsRefusedError extends StromError {
+  /**
+   * The refused records, when known one by one (the others of the request were not written and
+   * can be sent again). Undefined when the broker refused the request as a whole: any of its
+   * records may be the cause, and those of other partitions may have been written.
+   */
+  readonly refused: readonly RefusedRecord[] | undefined;
+
+  constructor(message: string, options: { refused?: readonly RefusedRecord[]; cause?: unknown } = {}) {
+    super('REFUSED', message, { cause: options.cause });
+    this.name = 'RecordsRefusedError';
+    this.refused = options.refused;
+  }
+}
+
+/** True for a {@link RecordsRefusedError} (of any copy of the package). */
+export function isRecordsRefused(error: unknown): error is RecordsRefusedError {
+  return isStromError(error) && error.code === 'REFUSED';
 }
 
 export function isStromError(error: unknown): error is StromError {

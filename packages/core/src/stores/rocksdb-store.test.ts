@@ -1,11 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { damageState, garbageInTheMiddle, STATE_DAMAGES } from '../../../../test/support/damage-state.js';
 import { isStromError } from '../errors/errors.js';
+import { type StoreDamage, StoreDamagedError } from './rocksdb-damage.js';
 import { CHECKPOINT_KEY, RocksDbStore, StoreLockedError } from './rocksdb-store.js';
 import type { PartitionStore } from './types.js';
 
@@ -165,6 +167,137 @@ describe('RocksDbStore', () => {
     await second.write([put('"ok"', '1')], undefined); // the holder is unaffected
   });
 
+  describe('damaged databases', () => {
+    let reports: StoreDamage[];
+    const damagedStore = (options: { lockRetries?: number } = {}) =>
+      new RocksDbStore({
+        dir,
+        lockRetryDelayMs: 10,
+        // small memtables: the data reaches table (.sst) files
+        writeBufferBytes: 64 * 1024,
+        onDamaged: (damage) => reports.push(damage),
+        ...options,
+      });
+
+    beforeEach(() => {
+      reports = [];
+    });
+
+    /** Partition t-0 with 4,000 keys in table files and the write-ahead log, checkpoint '4000'; closed. */
+    async function databaseWithData(): Promise<string> {
+      const store = damagedStore();
+      const part = await store.open('t', 0);
+      for (let round = 1; round <= 4; round++) {
+        const writes = Array.from({ length: 1000 }, (_, i) =>
+          put(`"k${round}-${i}"`, `${i}`.padEnd(100, '.')),
+        );
+        await part.write(writes, String(round * 1000));
+      }
+      await part.close();
+      // a reopen writes the write-ahead log out into a table file
+      await (await store.open('t', 0)).close();
+      const path = store.pathOf('t', 0);
+      expect((await readdir(path)).some((name) => name.endsWith('.sst'))).toBe(true);
+      return path;
+    }
+
+    async function expectMovedAsideOnce(path: string): Promise<StoreDamage> {
+      expect(reports).toHaveLength(1);
+      const [report] = reports;
+      expect(report).toMatchObject({ table: 't', partition: 0, path });
+      expect(report!.cause.length).toBeGreaterThan(0);
+      expect(basename(report!.movedTo)).toMatch(/^t-0\.corrupt-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z$/);
+      expect(await readdir(dir)).toContain(basename(report!.movedTo));
+      expect((await readdir(report!.movedTo)).length).toBeGreaterThan(0); // the damaged files are kept
+      return report!;
+    }
+
+    const damagesAtOpen = STATE_DAMAGES.filter((damage) => damage !== 'deleted directory');
+    it.each(damagesAtOpen)('%s: moved aside, reported once, reopened empty', async (damage) => {
+      const path = await databaseWithData();
+      await damageState(path, damage);
+
+      const store = damagedStore();
+      const part = await openTracked(store, 't', 0);
+      expect(await part.checkpoint()).toBeUndefined(); // so recovery reads the changelog from its start
+      expect(await collect(part)).toEqual([]);
+      await expectMovedAsideOnce(path);
+
+      await part.write([put('"rebuilt"', '1')], '7');
+      await part.close();
+      const again = await openTracked(store, 't', 0);
+      expect(await again.checkpoint()).toBe('7');
+      expect(reports).toHaveLength(1); // the fresh database is not damaged
+    });
+
+    it('deleted directory: reopened empty, nothing to move aside or report', async () => {
+      const path = await databaseWithData();
+      await damageState(path, 'deleted directory');
+
+      const part = await openTracked(damagedStore(), 't', 0);
+      expect(await part.checkpoint()).toBeUndefined();
+      expect(await collect(part)).toEqual([]);
+      expect(reports).toEqual([]);
+      expect(await readdir(dir)).toEqual(['t-0']);
+    });
+
+    it('a bad block found by a read: StoreDamagedError, and the next open moves the database aside', async () => {
+      const path = await databaseWithData();
+      await garbageInTheMiddle(path, '.sst');
+
+      const store = damagedStore();
+      const part = await store.open('t', 0);
+      expect(await part.checkpoint()).toBe('4000'); // RocksDB opens it: the damage is further in
+      expect(reports).toEqual([]);
+      const error = await collect(part).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreDamagedError);
+      expect(isStromError(error) && error.code).toBe('STORE');
+      expect((error as StoreDamagedError).message).toMatch(
+        /^table "t" partition 0: the RocksDB database .*t-0 is damaged \(.*checksum mismatch.*\); restart the worker/,
+      );
+      await part.close();
+
+      const reopened = await openTracked(store, 't', 0);
+      expect(await reopened.checkpoint()).toBeUndefined();
+      const report = await expectMovedAsideOnce(path);
+      expect(report.cause).toMatch(/checksum mismatch/);
+    });
+
+    it('garbage in the write-ahead log: RocksDB keeps the writes before it, each with its checkpoint; nothing moved', async () => {
+      const store = new RocksDbStore({ dir, onDamaged: (damage) => reports.push(damage) });
+      const part = await store.open('t', 0);
+      for (let round = 1; round <= 20; round++) {
+        const writes = Array.from({ length: 100 }, (_, i) => put(`"k${i}"`, String(round).padEnd(100)));
+        await part.write(writes, String(round));
+      }
+      await part.close();
+      await garbageInTheMiddle(store.pathOf('t', 0), '.log');
+
+      const reopened = await openTracked(store, 't', 0);
+      const checkpoint = await reopened.checkpoint();
+      expect(Number(checkpoint)).toBeGreaterThan(0);
+      expect(Number(checkpoint)).toBeLessThan(20);
+      // every key holds the value of the checkpoint's round: recovery reads the changelog from there
+      const values = new Set((await collect(reopened)).map(([, value]) => value.trim()));
+      expect(values).toEqual(new Set([checkpoint]));
+      expect(reports).toEqual([]);
+    });
+
+    it('a database locked by another open handle stays StoreLockedError, even with CURRENT gone', async () => {
+      const path = await databaseWithData();
+      const holder = await openTracked(new RocksDbStore({ dir }), 't', 0);
+      await damageState(path, 'deleted CURRENT');
+
+      const error = await damagedStore({ lockRetries: 1 })
+        .open('t', 0)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreLockedError);
+      expect(reports).toEqual([]);
+      expect(await readdir(dir)).toEqual(['t-0']);
+      expect(await holder.checkpoint()).toBe('4000'); // the holder's files are untouched
+    });
+  });
+
   describe('with another process', () => {
     const moduleUrl = new URL('./rocksdb-store.ts', import.meta.url).href;
     let child: ChildProcess | undefined;
@@ -199,6 +332,13 @@ describe('RocksDbStore', () => {
 
     const exited = (proc: ChildProcess) => new Promise((resolve) => proc.once('exit', resolve));
 
+    /** A child that writes a key and checkpoint '4' to t-0 and keeps the database open. */
+    const HOLD_PARTITION = `
+const part = await new RocksDbStore({ dir }).open('t', 0);
+await part.write([{ key: '"from-child"', value: Buffer.from('1') }], '4');
+console.log('ready');
+setInterval(() => {}, 1000);`;
+
     it('data and checkpoint survive a kill -9 together: the checkpoint matches the data exactly', async () => {
       // Round r writes 200 keys ["r<r>",i] and checkpoint r+1 in one batch, and deletes round r-1's keys.
       child = await startChild(`
@@ -226,11 +366,7 @@ for (let r = 0; ; r++) {
     });
 
     it('waits for a dying process to release the lock', async () => {
-      child = await startChild(`
-const part = await new RocksDbStore({ dir }).open('t', 0);
-await part.write([{ key: '"from-child"', value: Buffer.from('1') }], '4');
-console.log('ready');
-setInterval(() => {}, 1000);`);
+      child = await startChild(HOLD_PARTITION);
 
       const impatient = new RocksDbStore({ dir, lockRetries: 1, lockRetryDelayMs: 10 });
       const error = await impatient.open('t', 0).catch((e: unknown) => e);
@@ -244,6 +380,23 @@ setInterval(() => {}, 1000);`);
       toClose.push(part);
       expect(await part.checkpoint()).toBe('4');
       expect((await part.get('"from-child"'))?.toString()).toBe('1');
+    });
+
+    it('never moves aside a database another process holds, even when its files look damaged', async () => {
+      child = await startChild(HOLD_PARTITION);
+      await damageState(join(dir, 't-0'), 'deleted CURRENT');
+
+      const reports: StoreDamage[] = [];
+      const store = new RocksDbStore({
+        dir,
+        lockRetries: 1,
+        lockRetryDelayMs: 10,
+        onDamaged: (d) => reports.push(d),
+      });
+      const error = await store.open('t', 0).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreLockedError);
+      expect(reports).toEqual([]);
+      expect((await readdir(dir)).filter((name) => name.startsWith('t-0'))).toEqual(['t-0']);
     });
   });
 });

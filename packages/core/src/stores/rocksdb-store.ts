@@ -3,6 +3,16 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, StromError } from '../errors/errors.js';
+import {
+  damageCause,
+  damageMark,
+  hasFiles,
+  isLockError,
+  markDamaged,
+  moveAside,
+  type StoreDamage,
+  StoreDamagedError,
+} from './rocksdb-damage.js';
 import type { PartitionStore, Store, StoreWrite } from './types.js';
 
 /*
@@ -72,12 +82,6 @@ function keyBytes(key: string): Buffer {
   return Buffer.from(key, 'utf8');
 }
 
-/** RocksDB reports a held LOCK file as an IO error naming it (another process: EAGAIN; this process: ENOLCK). */
-function isLockError(error: unknown): boolean {
-  const message = error instanceof Error ? error.message : String(error);
-  return /\/LOCK: |lock hold by current process/.test(message);
-}
-
 /**
  * A partition's database stayed locked for the whole retry budget: another process (a worker
  * sharing the state directory, or one still shutting down) or another open store in this
@@ -114,6 +118,18 @@ export interface RocksDbStoreOptions {
    * and a reopen that replays up to 64 MiB of write-ahead log (2.8 s for 1M keys, against 0.09 s).
    */
   writeBufferBytes?: number;
+  /**
+   * Told once per damaged partition database the store moved aside (default: a process
+   * warning). The worker logs it.
+   */
+  onDamaged?: (damage: StoreDamage) => void;
+}
+
+/** Where a partition database lives, for its errors. */
+interface PartitionLocation {
+  table: string;
+  partition: number;
+  path: string;
 }
 
 /** One table partition's RocksDB database. Keys are the UTF-8 bytes of the table key, so entries come in UTF-8 byte order. */
@@ -122,12 +138,18 @@ export class RocksDbPartitionStore implements PartitionStore {
 
   constructor(
     private readonly db: NativeDb,
+    private readonly location: PartitionLocation,
     /** Told when closing starts, with the close in flight. */
     private readonly onClose: (closed: Promise<void>) => void,
   ) {}
 
   async get(key: string): Promise<Buffer | undefined> {
-    return (await this.db.get(keyBytes(key))) ?? undefined;
+    const bytes = keyBytes(key);
+    try {
+      return (await this.db.get(bytes)) ?? undefined;
+    } catch (error) {
+      throw await this.damaged(error);
+    }
   }
 
   async write(writes: readonly StoreWrite[], checkpoint: string | undefined): Promise<void> {
@@ -141,20 +163,28 @@ export class RocksDbPartitionStore implements PartitionStore {
       else batch.tryPut(key, value);
     }
     if (checkpoint !== undefined) batch.tryPut(CHECKPOINT_KEY_BYTES, Buffer.from(checkpoint, 'utf8'));
-    await batch.flush();
+    try {
+      await batch.flush();
+    } catch (error) {
+      throw await this.damaged(error);
+    }
   }
 
   async checkpoint(): Promise<string | undefined> {
-    return (await this.db.get(CHECKPOINT_KEY_BYTES))?.toString('utf8');
+    try {
+      return (await this.db.get(CHECKPOINT_KEY_BYTES))?.toString('utf8');
+    } catch (error) {
+      throw await this.damaged(error);
+    }
   }
 
   /** Every table entry in key order (UTF-8 byte order), from a consistent snapshot taken when iteration starts. */
   async *entries(): AsyncIterable<[string, Buffer]> {
-    for await (const { key, value } of this.db.iterator(
-      { gte: FIRST_TABLE_KEY },
-      { capacity: ITERATOR_CAPACITY },
-    )) {
-      yield [key.toString('utf8'), value];
+    const entries = this.db.iterator({ gte: FIRST_TABLE_KEY }, { capacity: ITERATOR_CAPACITY });
+    try {
+      for await (const { key, value } of entries) yield [key.toString('utf8'), value];
+    } catch (error) {
+      throw await this.damaged(error);
     }
   }
 
@@ -165,6 +195,18 @@ export class RocksDbPartitionStore implements PartitionStore {
       this.onClose(this.closing);
     }
     return this.closing;
+  }
+
+  /**
+   * A read or write failed: when the files are damaged, marks the database so that the next
+   * open moves it aside, and says so; any other error is returned as it is.
+   */
+  private async damaged(error: unknown): Promise<unknown> {
+    const cause = damageCause(error);
+    if (cause === undefined) return error;
+    const { table, partition, path } = this.location;
+    await markDamaged(path, cause);
+    return new StoreDamagedError(table, partition, path, error);
   }
 }
 
@@ -187,6 +229,7 @@ export class RocksDbStore implements Store {
   private readonly lockRetries: number;
   private readonly lockRetryDelayMs: number;
   private readonly writeBufferBytes: number;
+  private readonly onDamaged: (damage: StoreDamage) => void;
   /** Partition databases this store has open, by path. */
   private readonly opened = new Map<string, RocksDbPartitionStore>();
   /** Closes in flight, by path: a reopen waits for them instead of hitting the lock. */
@@ -197,6 +240,7 @@ export class RocksDbStore implements Store {
     this.lockRetries = options.lockRetries ?? 30;
     this.lockRetryDelayMs = options.lockRetryDelayMs ?? 1000;
     this.writeBufferBytes = options.writeBufferBytes ?? 4 * 1024 * 1024;
+    this.onDamaged = options.onDamaged ?? warnOfDamage;
   }
 
   /** The directory of one partition's database. */
@@ -208,27 +252,54 @@ export class RocksDbStore implements Store {
    * Opens (creating) the partition's database. While it is locked, by a close still running in
    * this process after a rebalance or by a process that is shutting down, retries up to
    * `lockRetries` times `lockRetryDelayMs` apart, then throws {@link StoreLockedError}.
+   *
+   * A damaged database (RocksDB cannot open it or read its checkpoint, or a read marked it) is
+   * moved aside to `<path>.corrupt-<time>`, reported to `onDamaged`, and replaced by an empty
+   * one: without a checkpoint, the partition is rebuilt from its changelog's start.
    */
   async open(table: string, partition: number): Promise<PartitionStore> {
     const path = this.pathOf(table, partition);
     const RocksDb = loadBinding();
     await mkdir(this.dir, { recursive: true });
     const started = Date.now();
+    let movedAside = false;
     for (let attempt = 0; ; attempt++) {
       await this.closing.get(path);
-      const db = new RocksDb(path, { createIfMissing: true, writeBufferSize: this.writeBufferBytes });
+      // files without CURRENT are a damaged database, not room for a new one
+      const createIfMissing = !(await hasFiles(path));
+      const db = new RocksDb(path, { createIfMissing, writeBufferSize: this.writeBufferBytes });
+      let cause: string | undefined;
       try {
         await db.ready();
+        // a first read: a damaged block holding the checkpoint shows now rather than mid-recovery
+        await db.get(CHECKPOINT_KEY_BYTES);
+        cause = await damageMark(path);
       } catch (error) {
-        if (!isLockError(error)) throw error;
-        if (attempt >= this.lockRetries) {
-          throw new StoreLockedError(table, partition, path, Date.now() - started, error);
+        if (isLockError(error)) {
+          if (attempt >= this.lockRetries) {
+            throw new StoreLockedError(table, partition, path, Date.now() - started, error);
+          }
+          await sleep(this.lockRetryDelayMs);
+          continue;
         }
-        await sleep(this.lockRetryDelayMs);
+        cause = damageCause(error);
+        // not damage (a full disk, no permission), or still failing on a fresh database: an error
+        if (cause === undefined || movedAside) {
+          await db.close().catch(() => undefined); // it may have opened: release the lock
+          throw error;
+        }
+      }
+      if (cause !== undefined) {
+        await db.close().catch(() => undefined);
+        const movedTo = await moveAside(path);
+        movedAside = true;
+        this.onDamaged({ table, partition, path, movedTo, cause });
         continue;
       }
-      const store: RocksDbPartitionStore = new RocksDbPartitionStore(db, (closed) =>
-        this.closed(path, store, closed),
+      const store: RocksDbPartitionStore = new RocksDbPartitionStore(
+        db,
+        { table, partition, path },
+        (closed) => this.closed(path, store, closed),
       );
       this.opened.set(path, store);
       return store;
@@ -270,6 +341,14 @@ export class RocksDbStore implements Store {
       if (this.closing.get(path) === settled) this.closing.delete(path);
     });
   }
+}
+
+function warnOfDamage({ table, partition, movedTo, cause }: StoreDamage): void {
+  process.emitWarning(
+    `table "${table}" partition ${partition}: damaged RocksDB database moved aside to ${movedTo} (${cause}); ` +
+      'it is rebuilt from the changelog',
+    { code: 'STROM_STORE_DAMAGED' },
+  );
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -287,6 +287,7 @@ export class Stream<T, K = unknown> implements AsyncIterable<T> {
       value: topic.encodeValue(item.value),
       timestamp: String(item.event.timestamp),
       headers: definedHeaders(item.event.headers),
+      origin: item.event,
     });
   }
 

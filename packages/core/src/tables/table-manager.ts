@@ -10,7 +10,7 @@ import type {
   InboundMessage,
   PartitionOffsets,
 } from '../transport/types.js';
-import { ALL_PARTITIONS, ChangelogWriter, changelogCodec } from './changelog.js';
+import { ALL_PARTITIONS, type ChangelogMode, ChangelogWriter, changelogCodec } from './changelog.js';
 import { drawProgress, progressBar, progressFields } from './recovery-progress.js';
 import type { Table, TablePartitions } from './table.js';
 import { TablePartition } from './table-partition.js';
@@ -22,11 +22,15 @@ export interface TableManagerOptions {
   reader: ChangelogReader;
   /** Where active table partitions write their changelog records (the worker's producer). */
   sender: RecordSender;
+  /** When partitions (not global tables, which write every update) produce changelog records. */
+  changelogMode: ChangelogMode;
   /** Changelog partition offsets (low, high) from the broker. */
   offsets: (topic: string) => Promise<PartitionOffsets[]>;
   storeFor: (table: AnyTable) => Store;
   /** Offset of the last acknowledged record this worker produced to a partition. */
   ackedOffset: (topic: string, partition: number) => bigint | undefined;
+  /** Write dirty entries of persistent stores at stop (false with exactly-once: they may be uncommitted). */
+  checkpointOnStop: boolean;
   /** A recovery or standby failed for a reason other than the manager closing: stop the worker. */
   onError: (error: unknown) => void;
   log: Logger;
@@ -226,6 +230,24 @@ export class TableManager implements TablePartitions {
     }
   }
 
+  /**
+   * Before a commit of `topic`/`partition`: the co-partitioned table partitions produce the
+   * changes they keep for the commit (per-commit changelogs; nothing to do otherwise).
+   */
+  async flushChangelogs(topic: string, partition: number): Promise<void> {
+    const count = this.topicCounts.get(topic);
+    for (const table of this.options.tables) {
+      if (table.global || this.partitionCounts.get(table) !== count) continue;
+      await this.held.get(table)?.get(partition)?.writer?.flush();
+    }
+  }
+
+  /** Every partition's kept changes (at-least-once, at a stop). */
+  async flushAllChangelogs(): Promise<void> {
+    for (const byPartition of this.held.values())
+      for (const partition of byPartition.values()) await partition.writer?.flush();
+  }
+
   private async checkpointPartition(table: AnyTable, p: number): Promise<void> {
     const held = this.held.get(table)?.get(p);
     if (!held || held.dirtyCount === 0 || !this.options.storeFor(table).persistent) return;
@@ -262,9 +284,10 @@ export class TableManager implements TablePartitions {
     this.standbys.clear();
     for (const table of this.options.tables) {
       for (const [p, partition] of this.held.get(table) ?? []) {
-        await this.checkpointPartition(table, p).catch((error: unknown) =>
-          this.log.warn({ err: error, table: table.name, partition: p }, 'final checkpoint failed'),
-        );
+        if (this.options.checkpointOnStop)
+          await this.checkpointPartition(table, p).catch((error: unknown) =>
+            this.log.warn({ err: error, table: table.name, partition: p }, 'final checkpoint failed'),
+          );
         await partition.close();
       }
       table.attach(undefined);
@@ -389,7 +412,12 @@ export class TableManager implements TablePartitions {
       await partition.close(); // released while it was recovering
       return;
     }
-    partition.writer = new ChangelogWriter(this.options.sender, table.changelog.name, p);
+    partition.writer = new ChangelogWriter(
+      this.options.sender,
+      table.changelog.name,
+      p,
+      this.options.changelogMode,
+    );
     this.held.get(table)!.set(p, partition);
     const report: RecoveryReport = {
       table: table.name,

@@ -61,6 +61,7 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
   readonly global: boolean;
   private readonly defaultValue: (() => V) | undefined;
   private holder: TablePartitions | undefined;
+  private windowSpec: WindowSpec | undefined;
 
   /** @internal use `app.table()` */
   constructor(name: string, changelog: Topic, options: TableOptions<V, K> & { global?: boolean }) {
@@ -135,6 +136,14 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
     return `table ${this.name}`;
   }
 
+  /**
+   * The kind of windows the table holds once a windowed view was made of it (`tumbling`,
+   * `hopping`, `sliding`, `session`); its keys are then `[key, windowStartMs, windowEndMs]`.
+   */
+  get windowKind(): WindowSpec['kind'] | undefined {
+    return this.windowSpec?.kind;
+  }
+
   /** @internal the partition of the event being processed (for windowed tables) */
   eventPartition(): { partition: TablePartition<V>; event: StreamEvent } {
     const event = currentEventFor(this);
@@ -204,7 +213,9 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
     } catch (error) {
       throw new StromError('CONFIG', `${this}: ${error instanceof Error ? error.message : String(error)}`);
     }
-    return new WindowedTable<K, V, E, R, F>(this, spec, options);
+    const windowed = new WindowedTable<K, V, E, R, F>(this, spec, options);
+    this.windowSpec = spec;
+    return windowed;
   }
 
   private writePartition(key: K): { partition: TablePartition<V>; id: string } {

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { type Codec, type CodecSpec, resolveCodec } from '../codecs/codecs.js';
 import { describeError } from '../errors/errors.js';
 import type { RecordSender } from '../producer/buffered-producer.js';
-import type { Headers, InboundMessage } from '../transport/types.js';
+import { currentEvent } from '../streams/current-event.js';
+import type { Headers, InboundMessage, RecordOrigin } from '../transport/types.js';
 
 /** Options of `app.topic(name, options)`. Schemas give agents typed values with no casts. */
 export interface TopicOptions<V, K> {
@@ -34,6 +35,11 @@ export interface SendOptions<K> {
   headers?: Headers;
   /** Milliseconds since the epoch; default: now (set by the broker client). */
   timestamp?: number;
+  /**
+   * The input record this one comes from, whose dead-letter topic gets it if the broker refuses
+   * it. Default: the event being processed, when the app has tables (they track it); sinks set it.
+   */
+  origin?: RecordOrigin;
 }
 
 export type Decoded<V, K> = { ok: true; key: K; value: V } | { ok: false; reason: string };
@@ -85,6 +91,10 @@ export class Topic<V = unknown, K = unknown> {
   readonly deadLetterTopic: string;
   /** True for topics Strom derives itself (repartition, changelog). */
   readonly internal: boolean;
+  /** The key's zod schema, if the topic has one (tools read it, e.g. `strom send --csv`). */
+  readonly keySchema: ZodType<K> | undefined;
+  /** The value's zod schema, if the topic has one. */
+  readonly valueSchema: ZodType<V> | undefined;
   private readonly keyValidator: Validator | undefined;
   private readonly valueValidator: Validator | undefined;
 
@@ -101,6 +111,8 @@ export class Topic<V = unknown, K = unknown> {
     this.config = options.config ?? {};
     this.internal = options.internal ?? false;
     this.deadLetterTopic = options.deadLetterTopic ?? deadLetterTopicName(host.appId, name, this.internal);
+    this.keySchema = options.key;
+    this.valueSchema = options.value;
     const validate = options.validate ?? true;
     this.keyValidator = compileValidator(options.key, validate);
     this.valueValidator = compileValidator(options.value, validate);
@@ -164,6 +176,7 @@ export class Topic<V = unknown, K = unknown> {
       partition: options.partition,
       headers: options.headers,
       timestamp: options.timestamp === undefined ? undefined : String(options.timestamp),
+      origin: options.origin ?? currentEvent(),
     });
   }
 

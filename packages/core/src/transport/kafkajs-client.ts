@@ -1,6 +1,7 @@
 import {
   type Admin,
   AssignerProtocol,
+  type ConfigResourceTypes,
   type Consumer,
   type EachBatchPayload,
   Kafka,
@@ -11,7 +12,9 @@ import {
   Partitioners,
   type PartitionMetadata,
   type Producer,
+  type Transaction,
 } from 'kafkajs';
+import { describeError, RecordsRefusedError, type RefusedRecord } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
 import { type BrokerAddress, probeEmptyBatches } from './empty-batch-probe.js';
 import type {
@@ -31,6 +34,7 @@ import type {
   ProducerClient,
   ProducerOptions,
   TopicSpec,
+  TransactionalProducerClient,
 } from './types.js';
 
 /** Connection settings passed through to kafkajs (SASL and SSL included). */
@@ -91,6 +95,7 @@ export function createKafkaJsClient(connection: ConnectionOptions, log: Logger):
   return {
     admin: () => new KafkaJsAdmin(kafka.admin()),
     producer: (options) => new KafkaJsProducer(kafka, options),
+    transactionalProducer: (options) => new KafkaJsTransactionalProducer(kafka, options.transactionalId),
     consumer: (options) => new KafkaJsConsumer(kafka, options),
     changelogReader: (options) =>
       new KafkaJsChangelogReader(kafka, options, {
@@ -118,17 +123,42 @@ const TRANSIENT_TOPIC_ERRORS = new Set([
   'NOT_LEADER_OR_FOLLOWER',
 ]);
 
-function isTransientTopicError(error: unknown): boolean {
+/**
+ * Errors the broker gives a produce request for the records in it, not for a passing condition:
+ * sending the same records again fails again.
+ */
+const REFUSING_ERRORS = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'INVALID_TIMESTAMP',
+  'CORRUPT_MESSAGE',
+  'INVALID_TOPIC_EXCEPTION',
+  'UNSUPPORTED_FOR_MESSAGE_FORMAT',
+]);
+
+/** The first kafkajs error type of `types` in the chain of causes of `error`. */
+function errorTypeIn(error: unknown, types: ReadonlySet<string>): string | undefined {
   for (
     let e: unknown = error;
     e instanceof Error;
     e = (e as { cause?: unknown }).cause ?? (e as { originalError?: unknown }).originalError
   ) {
     const type = (e as { type?: string }).type;
-    if (type && TRANSIENT_TOPIC_ERRORS.has(type)) return true;
+    if (type && types.has(type)) return type;
   }
-  return false;
+  return undefined;
 }
+
+function isTransientTopicError(error: unknown): boolean {
+  return errorTypeIn(error, TRANSIENT_TOPIC_ERRORS) !== undefined;
+}
+
+/** `ConfigResourceTypes.TOPIC`: kafkajs' CommonJS exports do not show that enum to ESM importers. */
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
+
+/** How long a topic found absent is taken as absent before the producer looks again. */
+const ABSENT_TOPIC_RECHECK_MS = 10_000;
 
 /** True when every error of a createTopics failure says the topic exists already. */
 function onlyAlreadyExists(error: unknown): boolean {
@@ -220,6 +250,59 @@ class KafkaJsAdmin implements AdminClient {
     return groupMembersOf(this.admin, groupId);
   }
 
+  async topicConfigs(topics: string[], names: string[]): Promise<Map<string, Record<string, string>>> {
+    const existing = new Set(await this.admin.listTopics());
+    const present = [...new Set(topics)].filter((t) => existing.has(t));
+    const configs = new Map<string, Record<string, string>>();
+    if (present.length === 0) return configs;
+    const { resources } = await whileTopicsSettle(() =>
+      this.admin.describeConfigs({
+        includeSynonyms: false,
+        resources: present.map((name) => ({ type: TOPIC_RESOURCE, name, configNames: names })),
+      }),
+    );
+    for (const r of resources) {
+      configs.set(
+        r.resourceName,
+        Object.fromEntries(r.configEntries.map((e) => [e.configName, e.configValue])),
+      );
+    }
+    return configs;
+  }
+
+  async deleteRecords(
+    topic: string,
+    before: ReadonlyArray<{ partition: number; offset: string }>,
+  ): Promise<void> {
+    // kafkajs warns about offsets below the log start, and the broker refuses ones past the end
+    const bounds = new Map((await this.topicOffsets(topic)).map((o) => [o.partition, o]));
+    const partitions = before.flatMap(({ partition, offset }) => {
+      const bound = bounds.get(partition);
+      if (!bound || BigInt(offset) <= BigInt(bound.low)) return [];
+      const capped = BigInt(offset) > BigInt(bound.high) ? bound.high : offset;
+      return [{ partition, offset: capped }];
+    });
+    if (partitions.length > 0) await this.admin.deleteTopicRecords({ topic, partitions });
+  }
+
+  async deleteTopics(topics: string[]): Promise<void> {
+    const existing = new Set(await this.admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length > 0) await this.admin.deleteTopics({ topics: present });
+  }
+
+  async deleteGroup(groupId: string): Promise<'deleted' | 'missing' | 'has-members'> {
+    try {
+      await this.admin.deleteGroups([groupId]);
+      return 'deleted';
+    } catch (error) {
+      const type = (error as { groups?: Array<{ error?: { type?: string } }> }).groups?.[0]?.error?.type;
+      if (type === 'GROUP_ID_NOT_FOUND') return 'missing';
+      if (type === 'NON_EMPTY_GROUP') return 'has-members';
+      throw error;
+    }
+  }
+
   async groupOffsets(groupId: string, topics: string[]): Promise<Map<string, Map<number, string>>> {
     const result = new Map<string, Map<number, string>>();
     const offsets = await this.admin.fetchOffsets({ groupId, topics });
@@ -296,13 +379,15 @@ function toKafkaJsAssigner(spec: GroupAssignor): PartitionAssigner {
  * UNACKNOWLEDGED_RESENDS, the send fails, so the worker does not commit and the batch runs again.
  */
 class KafkaJsProducer implements ProducerClient {
-  private readonly producer: Producer;
+  protected readonly producer: Producer;
   private readonly admin: Admin;
   private readonly acks: number;
   private readonly partitioner = Partitioners.DefaultPartitioner();
   private readonly partitionMetadata = new Map<string, PartitionMetadata[]>();
+  /** Topics found absent, and when. */
+  private readonly absentTopics = new Map<string, number>();
 
-  constructor(kafka: Kafka, options: ProducerOptions) {
+  constructor(kafka: Kafka, options: ProducerOptions, transactionalId?: string) {
     // the broker keeps sequence numbers only for acks=all writes
     const idempotent = options.idempotent && options.acks === -1;
     this.acks = options.acks;
@@ -310,6 +395,7 @@ class KafkaJsProducer implements ProducerClient {
     this.producer = kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
       idempotent,
+      ...(transactionalId === undefined ? {} : { transactionalId }),
       // bounded (kafkajs merges it into the client's retry settings): with the broker gone for
       // longer the send fails, the worker stops with an error and nothing of the batch is
       // committed, instead of hanging without a word (see docs/reliability.md)
@@ -333,7 +419,15 @@ class KafkaJsProducer implements ProducerClient {
   async send(records: OutRecord[]): Promise<Map<string, bigint>> {
     const lastOffsets = new Map<string, bigint>();
     if (records.length === 0) return lastOffsets;
-    await this.loadPartitions(records);
+    const unwritable = await this.unwritable(records);
+    if (unwritable.length > 0) {
+      throw new RecordsRefusedError(
+        `${unwritable.length} record(s) have nowhere to go: ${unwritable[0]!.reason}`,
+        {
+          refused: unwritable,
+        },
+      );
+    }
     for (const r of records) {
       r.partition ??= this.partitioner({
         topic: r.topic,
@@ -371,19 +465,24 @@ class KafkaJsProducer implements ProducerClient {
       if (!list) byTopic.set(r.topic, (list = []));
       list.push(r);
     }
-    const acknowledged = await this.producer.sendBatch({
-      acks: this.acks,
-      topicMessages: [...byTopic].map(([topic, messages]) => ({
-        topic,
-        messages: messages.map((m) => ({
-          key: m.key,
-          value: m.value,
-          partition: m.partition,
-          headers: m.headers,
-          timestamp: m.timestamp,
+    let acknowledged: Awaited<ReturnType<Producer['sendBatch']>>;
+    try {
+      acknowledged = await (await this.batchTarget()).sendBatch({
+        acks: this.acks,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({
+          topic,
+          messages: messages.map((m) => ({
+            key: m.key,
+            value: m.value,
+            partition: m.partition,
+            headers: m.headers,
+            timestamp: m.timestamp,
+          })),
         })),
-      })),
-    });
+      });
+    } catch (error) {
+      throw (await this.refusal(error, records)) ?? error;
+    }
     if (this.acks === 0) return new Set();
     for (const a of acknowledged) {
       const id = `${a.topicName}:${a.partition}`;
@@ -394,14 +493,144 @@ class KafkaJsProducer implements ProducerClient {
     return sent;
   }
 
-  /** Partition metadata (for the partitioner) of topics not seen before. */
-  private async loadPartitions(records: OutRecord[]): Promise<void> {
-    const unknown = [...new Set(records.filter((r) => r.partition === undefined).map((r) => r.topic))].filter(
-      (t) => !this.partitionMetadata.has(t),
-    );
-    if (unknown.length === 0) return;
-    const { topics } = await whileTopicsSettle(() => this.admin.fetchTopicMetadata({ topics: unknown }));
-    for (const t of topics) this.partitionMetadata.set(t.name, t.partitions);
+  /** Where a request goes: the producer itself (a transactional one sends into its transaction). */
+  protected async batchTarget(): Promise<Pick<Producer, 'sendBatch'>> {
+    return this.producer;
+  }
+
+  /**
+   * The records for topics or partitions that do not exist (after the usual wait for a new
+   * topic). kafkajs would retry them for long, or skip an unknown partition and report success.
+   */
+  private async unwritable(records: OutRecord[]): Promise<RefusedRecord[]> {
+    await this.loadTopics(records);
+    let refused = this.withoutDestination(records);
+    // partitions may have been added since the metadata was read: read it again, once
+    const stale = new Set(refused.map((r) => r.record.topic).filter((t) => this.partitionMetadata.has(t)));
+    if (stale.size > 0) {
+      for (const topic of stale) this.partitionMetadata.delete(topic);
+      await this.loadTopics(records);
+      refused = this.withoutDestination(records);
+    }
+    return refused;
+  }
+
+  private withoutDestination(records: OutRecord[]): RefusedRecord[] {
+    const refused: RefusedRecord[] = [];
+    for (const record of records) {
+      const partitions = this.partitionMetadata.get(record.topic);
+      const partition = record.partition;
+      if (partitions === undefined) refused.push({ record, reason: `topic ${record.topic} does not exist` });
+      else if (partition !== undefined && !(partition >= 0 && partition < partitions.length)) {
+        refused.push({
+          record,
+          reason: `topic ${record.topic} has no partition ${partition} (it has ${partitions.length})`,
+        });
+      }
+    }
+    return refused;
+  }
+
+  /**
+   * Partition metadata of the topics not seen before. A topic that still does not exist after
+   * the wait is remembered as absent for a while, so each request to it does not wait again.
+   */
+  private async loadTopics(records: OutRecord[]): Promise<void> {
+    const now = Date.now();
+    const unknown = new Set<string>();
+    for (const r of records) {
+      if (this.partitionMetadata.has(r.topic)) continue;
+      const absentSince = this.absentTopics.get(r.topic);
+      if (absentSince === undefined || now - absentSince > ABSENT_TOPIC_RECHECK_MS) unknown.add(r.topic);
+    }
+    if (unknown.size === 0) return;
+    let present = [...unknown];
+    try {
+      await this.loadMetadata(present);
+      return;
+    } catch (error) {
+      if (!isTransientTopicError(error)) throw error;
+    }
+    const existing = new Set(await this.admin.listTopics());
+    present = present.filter((t) => existing.has(t));
+    for (const topic of unknown) if (!existing.has(topic)) this.absentTopics.set(topic, Date.now());
+    if (present.length > 0) await this.loadMetadata(present);
+  }
+
+  private async loadMetadata(topics: string[]): Promise<void> {
+    const { topics: metadata } = await whileTopicsSettle(() => this.admin.fetchTopicMetadata({ topics }));
+    for (const t of metadata) {
+      this.partitionMetadata.set(t.name, t.partitions);
+      this.absentTopics.delete(t.name);
+    }
+  }
+
+  /**
+   * A send error as a refusal of the records, when it is one. An unknown topic or partition at
+   * this point is a topic deleted since its metadata was read — or a broker that has not caught
+   * up yet: only what is missing on a fresh look counts as refused.
+   */
+  private async refusal(error: unknown, records: OutRecord[]): Promise<RecordsRefusedError | undefined> {
+    const type = errorTypeIn(error, REFUSING_ERRORS);
+    if (type !== undefined) {
+      return new RecordsRefusedError(`the broker refused the records (${type}): ${describeError(error)}`, {
+        cause: error,
+      });
+    }
+    if (!isTransientTopicError(error)) return undefined;
+    for (const r of records) this.partitionMetadata.delete(r.topic);
+    const refused = await this.unwritable(records).catch(() => []);
+    if (refused.length === 0) return undefined;
+    return new RecordsRefusedError(`${refused.length} record(s) have nowhere to go: ${refused[0]!.reason}`, {
+      refused,
+      cause: error,
+    });
+  }
+}
+
+/**
+ * A transactional producer (idempotent, acks all, one request in flight): its first send after a
+ * commit begins a transaction, and `commit` adds the group offset and commits it. `connect`
+ * (InitProducerId) fences an earlier producer with the same id and aborts its open transaction.
+ */
+class KafkaJsTransactionalProducer extends KafkaJsProducer implements TransactionalProducerClient {
+  private transaction: Transaction | undefined;
+
+  constructor(kafka: Kafka, transactionalId: string) {
+    super(kafka, { acks: -1, idempotent: true }, transactionalId);
+  }
+
+  protected override async batchTarget(): Promise<Transaction> {
+    this.transaction ??= await this.producer.transaction();
+    return this.transaction;
+  }
+
+  async commit(position: {
+    groupId: string;
+    topic: string;
+    partition: number;
+    offset: string;
+  }): Promise<void> {
+    const transaction = await this.batchTarget();
+    this.transaction = undefined;
+    try {
+      await transaction.sendOffsets({
+        consumerGroupId: position.groupId,
+        topics: [
+          { topic: position.topic, partitions: [{ partition: position.partition, offset: position.offset }] },
+        ],
+      });
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async abort(): Promise<void> {
+    const transaction = this.transaction;
+    this.transaction = undefined;
+    if (transaction?.isActive()) await transaction.abort();
   }
 }
 
@@ -436,7 +665,7 @@ class KafkaJsConsumer implements ConsumerClient {
   run(options: ConsumerRunOptions): Promise<void> {
     return this.consumer.run({
       // commits what the handler resolved after every batch, on rebalance and on stop
-      autoCommit: true,
+      autoCommit: options.autoCommit,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
       eachBatch: (payload: EachBatchPayload) => {

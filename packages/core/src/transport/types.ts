@@ -15,6 +15,16 @@ export interface InboundMessage {
   readonly headers: Readonly<Record<string, Buffer | string | undefined>>;
 }
 
+/**
+ * The input record being processed when a record was sent. A record the broker refuses goes to
+ * the dead-letter topic of its origin's topic (a stream event has these fields, so it serves as one).
+ */
+export interface RecordOrigin {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
 /** A record to produce. Without `partition` the producer picks one from the key (murmur2, like Java). */
 export interface OutRecord {
   topic: string;
@@ -23,6 +33,8 @@ export interface OutRecord {
   partition?: number;
   headers?: Headers;
   timestamp?: string;
+  /** Where it comes from, when sent while an event was processed. */
+  origin?: RecordOrigin;
 }
 
 export interface TopicSpec {
@@ -52,6 +64,20 @@ export interface AdminClient {
   groupOffsets(groupId: string, topics: string[]): Promise<Map<string, Map<number, string>>>;
   /** The members of a consumer group and what each is assigned (empty if the group is empty). */
   groupMembers(groupId: string): Promise<GroupMember[]>;
+  /**
+   * The effective value of the config `names` of each topic (set on the topic, else the broker's
+   * default); topics that don't exist are absent from the map.
+   */
+  topicConfigs(topics: string[], names: string[]): Promise<Map<string, Record<string, string>>>;
+  /**
+   * Deletes the records of `topic` before the given offsets (the partitions' log start moves
+   * there); an offset at or below the log start changes nothing.
+   */
+  deleteRecords(topic: string, before: ReadonlyArray<{ partition: number; offset: string }>): Promise<void>;
+  /** Deletes topics; resolves once the broker accepted it. Topics that do not exist are ignored. */
+  deleteTopics(topics: string[]): Promise<void>;
+  /** Deletes a consumer group and its committed offsets; the broker refuses while it has members. */
+  deleteGroup(groupId: string): Promise<'deleted' | 'missing' | 'has-members'>;
 }
 
 export interface GroupMember {
@@ -68,9 +94,24 @@ export interface ProducerClient {
   disconnect(): Promise<void>;
   /**
    * Sends records (any topics) and resolves when the broker acknowledged all of them, with the
-   * offset of the last record written per `topic:partition`.
+   * offset of the last record written per `topic:partition`. Rejects with a
+   * `RecordsRefusedError` when records cannot be written for what they are (too large, invalid,
+   * for a topic or partition that does not exist), with any other error when sending may work
+   * later (a broker lost, a timeout).
    */
   send(records: OutRecord[]): Promise<Map<string, bigint>>;
+}
+
+/**
+ * A producer for exactly-once processing: its sends go into one open transaction at a time
+ * (begun by the first send after a commit), which `commit` closes together with a consumer
+ * group's offset. Connecting it fences any earlier producer with the same transactional id.
+ */
+export interface TransactionalProducerClient extends ProducerClient {
+  /** Adds `offset` (the next offset to read) of the group to the open transaction and commits it. */
+  commit(offset: { groupId: string; topic: string; partition: number; offset: string }): Promise<void>;
+  /** Aborts the open transaction, if there is one. */
+  abort(): Promise<void>;
 }
 
 export interface InboundBatch {
@@ -96,6 +137,11 @@ export type BatchHandler = (batch: InboundBatch, control: BatchControl) => Promi
 
 export interface ConsumerRunOptions {
   eachBatch: BatchHandler;
+  /**
+   * True: offsets the handler resolved are committed after every batch, before a rebalance and
+   * on stop. False (exactly-once): offsets are committed only inside transactions.
+   */
+  autoCommit: boolean;
   /** How many partitions' batches may be in the handler at once. */
   partitionsConsumedConcurrently: number;
 }
@@ -200,6 +246,8 @@ export interface FollowHandle {
 export interface KafkaClient {
   admin(): AdminClient;
   producer(options: ProducerOptions): ProducerClient;
+  /** A transactional producer with a stable id (exactly-once: one per input partition). */
+  transactionalProducer(options: { transactionalId: string }): TransactionalProducerClient;
   consumer(options: ConsumerOptions): ConsumerClient;
   changelogReader(options: { groupId: string; maxBytesPerPartition: number }): ChangelogReader;
 }

@@ -5,7 +5,7 @@ import type { AppContext } from '../app/context.js';
 import { parseAssignmentData, stromAssignor } from '../assignor/strom-assignor.js';
 import { describeError, StromError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
-import { BufferedProducer, type RecordSender } from '../producer/buffered-producer.js';
+import { BufferedProducer, type RecordSender, type TopicLimit } from '../producer/buffered-producer.js';
 import { StoreRegistry } from '../stores/resolve.js';
 import type { Channel } from '../streams/channel.js';
 import type { StreamEvent } from '../streams/event.js';
@@ -23,8 +23,11 @@ import type {
 } from '../transport/types.js';
 import { DeadLetterWriter } from './dead-letters.js';
 import { dispatch } from './dispatch.js';
+import { RepartitionPurger } from './repartition-purger.js';
 import { Router } from './router.js';
+import { readTopicLimits } from './topic-limits.js';
 import { setUpTopics } from './topic-setup.js';
+import { PartitionTransactions } from './transactions.js';
 
 export type WorkerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed';
 
@@ -85,9 +88,14 @@ export class Worker implements ActorHost {
   private readonly deadLetters: DeadLetterWriter;
   private readonly actors: Actor[] = [];
   private producer: BufferedProducer | undefined;
+  /** max.message.bytes and compaction of the app's topics, read at start. */
+  private readonly topicLimits = new Map<string, TopicLimit>();
   private producerClient: ProducerClient | undefined;
+  /** Exactly-once: a transactional producer per assigned input partition. */
+  private transactions: PartitionTransactions | undefined;
   private admin: AdminClient | undefined;
   private consumer: ConsumerClient | undefined;
+  private purger: RepartitionPurger | undefined;
   private uninstallSender: (() => void) | undefined;
   private stopDeadline = Number.POSITIVE_INFINITY;
   private stopping: Promise<void> | undefined;
@@ -112,7 +120,12 @@ export class Worker implements ActorHost {
     this.agents = options.agents;
     this.client = options.client;
     this.log = options.log;
-    this.deadLetters = new DeadLetterWriter(() => this.sender(), this.log);
+    this.deadLetters = new DeadLetterWriter({
+      sender: () => this.sender(),
+      log: this.log,
+      deadLetterTopicOf: (topic) => this.context.named(topic).deadLetterTopic,
+      maxRecordBytes: (topic) => this.producer!.maxRecordBytes(topic),
+    });
   }
 
   /** Where the worker is in its life; it only moves forward (see STATE_ORDER). */
@@ -146,14 +159,18 @@ export class Worker implements ActorHost {
       const producerClient = this.client.producer({ acks: settings.acks, idempotent: true });
       this.producerClient = producerClient;
       step(await producerClient.connect());
-      this.producer = new BufferedProducer({
-        client: producerClient,
-        lingerMs: settings.producerLingerMs,
-        maxBatchRecords: settings.producerMaxBatchRecords,
-        maxRequestBytes: settings.producerMaxRequestBytes,
-        maxInflightRecords: settings.producerMaxInflightRecords,
-      });
-      this.uninstallSender = this.context.useSender(this.producer);
+      this.producer = this.bufferedProducer(producerClient);
+      if (settings.processingGuarantee === 'exactly_once') {
+        this.transactions = new PartitionTransactions({
+          appId: settings.id,
+          groupId: settings.id,
+          transactionalProducer: (transactionalId) => this.client.transactionalProducer({ transactionalId }),
+          buffered: (client) => this.bufferedProducer(client),
+          outside: this.producer,
+          log: this.log,
+        });
+      }
+      this.uninstallSender = this.context.useSender(this.sender());
       step(await this.startActors());
       for (const table of this.context.tables) {
         // a global table is not co-partitioned with anything: it keeps its own (or the default) count
@@ -162,16 +179,21 @@ export class Worker implements ActorHost {
         }
       }
       const description = step(await this.ensureTopics());
-      const stores = new StoreRegistry({ stateDir: settings.stateDir, appId: settings.id });
+      const stores = new StoreRegistry({ stateDir: settings.stateDir, appId: settings.id, log: this.log });
       this.tables = new TableManager({
         tables: this.context.tables,
         reader: this.client.changelogReader({
           groupId: `${settings.id}-changelog-reader-${randomUUID()}`,
           maxBytesPerPartition: settings.maxBytesPerPartition,
         }),
-        sender: this.producer,
+        sender: this.sender(),
+        changelogMode: settings.tableChangelog,
         offsets: (topic) => this.admin!.topicOffsets(topic),
-        ackedOffset: (topic, partition) => this.producer?.ackedOffset(topic, partition),
+        ackedOffset: (topic, partition) =>
+          (this.transactions ?? this.producer)?.ackedOffset(topic, partition),
+        // exactly-once: what is dirty at a stop may belong to an aborted transaction; each
+        // commit already checkpointed what its transaction committed
+        checkpointOnStop: this.transactions === undefined,
         storeFor: (table) => stores.resolve(table.storeOption ?? settings.store),
         onError: (error) => this.fail(error),
         log: this.log,
@@ -197,6 +219,7 @@ export class Worker implements ActorHost {
         if (this.stopping !== undefined) return;
         this.log.info({ assignment }, 'partitions assigned');
         this.assignment = assignment;
+        this.transactions?.assign(assignment);
         this.tables?.assign(assignment);
         if (this.context.tables.length > 0) void this.takeStandbyDuties(memberId);
       });
@@ -221,9 +244,11 @@ export class Worker implements ActorHost {
       step(
         await consumer.run({
           eachBatch: (batch, control) => this.handleBatch(batch, control),
+          autoCommit: this.transactions === undefined,
           partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently,
         }),
       );
+      this.startPurger();
       this.moveTo('running');
       this.log.info(
         { agents: description.agents.length, topics: description.topics.length },
@@ -287,6 +312,10 @@ export class Worker implements ActorHost {
       await withTimeout(Promise.all(this.actors.map((a) => a.stop({ drain: false }))), remaining());
       this.agentsStopped = true;
       await this.consumer?.stop().catch(warn('consumer stop failed'));
+      await this.transactions?.close();
+      // at-least-once: changes kept for a commit that did not come are written (exactly-once
+      // drops them: their transaction was aborted, and recovery restores what was committed)
+      if (!this.transactions) await this.tables?.flushAllChangelogs().catch(warn('changelog flush failed'));
       await this.producer?.flush().catch(warn('final flush failed'));
       await tablesClosed;
       await this.tables?.stop().catch(warn('closing tables failed'));
@@ -314,7 +343,7 @@ export class Worker implements ActorHost {
 
   sender(): RecordSender {
     if (!this.producer) throw new StromError('NOT_RUNNING', 'the worker has no producer yet');
-    return this.producer;
+    return this.transactions ?? this.producer;
   }
 
   route(topic: Topic, agent: Agent, actorIndex: number, channel: Channel): void {
@@ -347,7 +376,8 @@ export class Worker implements ActorHost {
   }
 
   usesEventSlot(): boolean {
-    return this.context.tables.length > 0;
+    // exactly-once routes records sent from agent code by the event being processed
+    return this.context.tables.length > 0 || this.transactions !== undefined;
   }
 
   isStopping(): boolean {
@@ -360,6 +390,20 @@ export class Worker implements ActorHost {
   }
 
   // internals
+
+  /** The app's producer settings around `client`; refused records go to the dead-letter topic. */
+  private bufferedProducer(client: ProducerClient): BufferedProducer {
+    const { settings } = this.context;
+    return new BufferedProducer({
+      client,
+      lingerMs: settings.producerLingerMs,
+      maxBatchRecords: settings.producerMaxBatchRecords,
+      maxRequestBytes: settings.producerMaxRequestBytes,
+      maxInflightRecords: settings.producerMaxInflightRecords,
+      topicLimits: this.topicLimits,
+      onRefused: (record, reason) => this.deadLetters.writeRefused(record, reason),
+    });
+  }
 
   /** The assignor put this member's standby duties in its assignment data: read them back. */
   private async takeStandbyDuties(memberId: string): Promise<void> {
@@ -395,10 +439,34 @@ export class Worker implements ActorHost {
     }
   }
 
+  /** Deletes committed records of the repartition topics this worker reads, now and then. */
+  private startPurger(): void {
+    this.purger = new RepartitionPurger({
+      admin: this.admin!,
+      groupId: this.context.settings.id,
+      topics: this.router
+        .topics()
+        .filter((t) => this.context.isRepartition(t))
+        .map((t) => t.name),
+      assigned: () => this.assignment,
+      intervalMs: this.context.settings.repartitionPurgeIntervalMs,
+      log: this.log,
+    });
+    this.purger.start();
+  }
+
   private async ensureTopics(): Promise<WorkerDescription> {
     const setup = await setUpTopics(this.admin!, this.context, this.router.topics());
     if (setup.created.length > 0) this.log.info({ topics: setup.created }, 'created topics');
     this.partitionCounts = setup.partitions;
+    const { settings } = this.context;
+    const limits = await readTopicLimits(
+      this.admin!,
+      [...setup.partitions.keys()],
+      settings.producerMaxRequestBytes,
+      this.log,
+    );
+    for (const [topic, limit] of limits) this.topicLimits.set(topic, limit);
     return this.describe();
   }
 
@@ -439,7 +507,10 @@ export class Worker implements ActorHost {
       control.resolveOffset(lastOffset);
       return;
     }
-    const ready = this.tables?.ready(topic, partition) ?? Promise.resolve();
+    const ready = Promise.all([
+      this.tables?.ready(topic, partition),
+      this.transactions?.ready(topic, partition),
+    ]).then(() => undefined);
     if ((await this.awaitCompletion(ready, control)) !== 'done' || this.stopping !== undefined) return;
     const { events, completion } = dispatch(
       route.topic,
@@ -458,8 +529,15 @@ export class Worker implements ActorHost {
       if (prefix === undefined || prefix === committed) return;
       if (await this.commit(topic, partition, prefix, control, 'now')) committed = prefix;
     };
-    const outcome = await this.awaitCompletion(completion.settled, control, commitFinished);
+    // exactly-once commits only between events: a mid-batch commit could take records of an
+    // event still running into a transaction whose offset does not cover it
+    const outcome = await this.awaitCompletion(
+      completion.settled,
+      control,
+      this.transactions ? undefined : commitFinished,
+    );
     if (outcome === 'failed') return;
+    if (outcome === 'stopping' && this.transactions && !this.agentsStopped) return;
     const offset = outcome === 'done' ? lastOffset : finishedPrefix(events, batch.messages);
     if (offset !== undefined && offset !== committed)
       await this.commit(topic, partition, offset, control, 'after-batch');
@@ -467,6 +545,7 @@ export class Worker implements ActorHost {
 
   /**
    * The one commit routine (batch end, every commitIntervalMs inside a batch, and stop):
+   * Step 0: per-commit changelogs produce the changes their partitions kept.
    * Step 1: flush the producer: every record the finished events caused (outputs, repartition
    *         copies, changelog records, dead letters) is acknowledged.
    * Step 2: persistent table partitions write their changes with the changelog offset they reflect.
@@ -482,14 +561,17 @@ export class Worker implements ActorHost {
     when: 'now' | 'after-batch',
   ): Promise<boolean> {
     try {
-      await this.producer!.flush();
+      await this.tables?.flushChangelogs(topic, partition);
+      // exactly-once: the partition's transaction takes its records and the offset, atomically
+      if (this.transactions) await this.transactions.commit(topic, partition, offset);
+      else await this.producer!.flush();
       await this.tables?.checkpoint(topic, partition);
     } catch (error) {
       this.fail(error);
       return false;
     }
     control.resolveOffset(offset);
-    if (when === 'now') {
+    if (when === 'now' && !this.transactions) {
       await control
         .commit(offset)
         .catch((error: unknown) =>
@@ -536,6 +618,7 @@ export class Worker implements ActorHost {
   }
 
   private async release(): Promise<void> {
+    await this.purger?.stop();
     this.uninstallSender?.();
     this.uninstallSender = undefined;
     const quietly = (p: Promise<void> | undefined) => p?.catch(() => undefined);
