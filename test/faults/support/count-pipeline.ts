@@ -17,6 +17,11 @@ export interface CountPipelineOptions {
   bootstrap?: string[];
   /** Waits end early (as on timeout) once this is true, e.g. once a worker failed. */
   giveUpWhen?: () => boolean;
+  /**
+   * The app runs exactly-once: a transaction's commit marker takes an offset after its records,
+   * so a drained repartition partition ends one past the committed offset.
+   */
+  transactional?: boolean;
 }
 
 export class CountPipeline {
@@ -59,13 +64,24 @@ export class CountPipeline {
 
   /** Input and repartition records the group has not committed yet. */
   async lag(): Promise<number> {
-    const [inputEnd, inputDone, repartitionEnd, repartitionDone] = await Promise.all([
+    const [inputEnd, inputDone, repartitionEnds, repartitionDone] = await Promise.all([
       this.end(this.options.input),
       this.committed(this.options.input),
-      this.end(this.repartition),
-      this.committed(this.repartition),
+      this.ends(this.repartition),
+      this.committedPerPartition(this.repartition),
     ]);
-    return inputEnd - inputDone + (repartitionEnd - repartitionDone);
+    let repartitionLag = 0;
+    for (const [partition, end] of repartitionEnds) {
+      const marker = this.options.transactional && end > 0 ? 1 : 0;
+      repartitionLag += Math.max(0, end - marker - (repartitionDone.get(partition) ?? 0));
+    }
+    return inputEnd - inputDone + repartitionLag;
+  }
+
+  private async committedPerPartition(topic: string): Promise<Map<number, number>> {
+    const admin = await this.ready();
+    const [offsets] = await admin.fetchOffsets({ groupId: this.options.appId, topics: [topic] });
+    return new Map((offsets?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]));
   }
 
   /**
@@ -152,46 +168,26 @@ export class CountPipeline {
     return new Map([...counts].map(([key, value]) => [key, Number(value)]));
   }
 
-  /** Per event id: how many output records carry it (the whole output topic, read to its end). */
-  async readOutputIds(timeoutMs = 120_000): Promise<Map<number, number>> {
+  /**
+   * Per event id: how many output records carry it (the whole output topic, read to its end,
+   * committed records only: core's topic reader also gets past transaction markers).
+   */
+  async readOutputIds(): Promise<Map<number, number>> {
     const topic = this.options.output;
     if (!topic) throw new Error('the pipeline has no output topic (TEST_OUTPUT)');
-    const ends = await this.ends(topic);
-    const ids = new Map<number, number>();
-    const remaining = new Map([...ends].filter(([, end]) => end > 0));
-    if (remaining.size === 0) return ids;
-    const consumer = this.client.consumer({ groupId: uniqueGroup('count-output'), maxWaitTimeInMs: 200 });
-    let finish: () => void = () => undefined;
-    const finished = new Promise<void>((resolve) => {
-      finish = resolve;
+    const app = new App({
+      id: uniqueGroup('count-output'),
+      broker: this.options.bootstrap ?? brokers(),
+      logLevel: testLogLevel(),
     });
-    const timer = setTimeout(finish, timeoutMs);
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          const end = remaining.get(batch.partition);
-          if (end === undefined) return;
-          for (const m of batch.messages) {
-            if (Number(m.offset) >= end || !m.value) continue;
-            const { id } = JSON.parse(m.value.toString('utf8')) as { id: number };
-            ids.set(id, (ids.get(id) ?? 0) + 1);
-          }
-          if (Number(batch.lastOffset()) + 1 >= end) remaining.delete(batch.partition);
-          if (remaining.size === 0) finish();
-        },
-      });
-      await finished;
-    } finally {
-      clearTimeout(timer);
-      await consumer.disconnect();
-    }
-    if (remaining.size > 0)
-      throw new Error(
-        `${topic}: partitions ${[...remaining.keys()]} not read to their end in ${timeoutMs} ms`,
-      );
+    const ids = new Map<number, number>();
+    await app.readTopic(topic, { from: 'beginning' }, (records) => {
+      for (const r of records) {
+        if (!r.value) continue;
+        const { id } = JSON.parse(r.value.toString('utf8')) as { id: number };
+        ids.set(id, (ids.get(id) ?? 0) + 1);
+      }
+    });
     return ids;
   }
 

@@ -28,6 +28,8 @@ export interface CountScenarioOptions {
   env?: Record<string, string>;
   /** How long a SIGTERM may take (default: the fleet's 30 s). */
   stopBoundMs?: number;
+  /** Run the workers exactly-once (processingGuarantee 'exactly_once'). */
+  exactlyOnce?: boolean;
 }
 
 export interface CountScenario {
@@ -56,6 +58,7 @@ export async function countScenario(options: CountScenarioOptions): Promise<Coun
       TEST_INPUT: input,
       TEST_OUTPUT: output,
       ...(options.cluster ? { STROM_BROKER: options.cluster.bootstrap.join(',') } : {}),
+      ...(options.exactlyOnce ? { TEST_GUARANTEE: 'exactly_once' } : {}),
       ...options.env,
     },
     slotEnv: (slot) => ({ TEST_STATE_DIR: join(stateRoot, `slot-${slot}`) }),
@@ -69,6 +72,7 @@ export async function countScenario(options: CountScenarioOptions): Promise<Coun
     bootstrap: options.cluster?.bootstrap,
     // a worker that failed will not finish the input: stop waiting and show why
     giveUpWhen: () => fleet.incidents.length > 0,
+    transactional: options.exactlyOnce,
   });
   return {
     appId,

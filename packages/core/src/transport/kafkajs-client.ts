@@ -21,6 +21,7 @@ import type {
   AdminClient,
   Assignment,
   ChangelogReader,
+  ChangelogReaderOptions,
   ConsumerClient,
   ConsumerOptions,
   ConsumerRunOptions,
@@ -740,6 +741,18 @@ interface ReadRequest {
 }
 
 const NO_END = 2n ** 63n - 1n;
+/** How long stop() waits for the reader's consumer to leave its group. */
+const READER_STOP_MS = 3000;
+
+function withTimeout(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    work.then(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
 /** A read whose position did not move for this long is checked for empty batches. */
 const READ_STALL_MS = 1000;
 /** The same for a follow, which is idle whenever nothing new is written. */
@@ -762,12 +775,14 @@ class KafkaJsChangelogReader implements ChangelogReader {
 
   constructor(
     private readonly kafka: Kafka,
-    options: { groupId: string; maxBytesPerPartition: number },
+    options: ChangelogReaderOptions,
     private readonly extra: { log: Logger; probe: { tls: boolean; clientId: string } | undefined },
   ) {
     this.consumer = kafka.consumer({
       retry: { restartOnFailure: async () => !this.stopped },
       groupId: options.groupId,
+      // kafkajs' default is 30 s: a stop after a broker loss waited that long for the rejoin
+      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
       maxBytesPerPartition: options.maxBytesPerPartition,
       maxWaitTimeInMs: 250,
       readUncommitted: false,
@@ -964,7 +979,12 @@ class KafkaJsChangelogReader implements ChangelogReader {
     this.stopped = true;
     for (const request of this.requests.values()) request.reject(new Error('changelog reader stopped'));
     this.requests.clear();
-    if (this.started) await this.consumer.disconnect().catch(() => undefined);
+    // nothing is committed by this consumer: a disconnect stuck in a rejoin is not waited out
+    if (this.started)
+      await withTimeout(
+        this.consumer.disconnect().catch(() => undefined),
+        READER_STOP_MS,
+      );
     await this.admin?.disconnect().catch(() => undefined);
   }
 }

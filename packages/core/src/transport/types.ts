@@ -243,11 +243,21 @@ export interface FollowHandle {
 }
 
 /** Creates clients that share one connection configuration. */
+export interface ChangelogReaderOptions {
+  groupId: string;
+  maxBytesPerPartition: number;
+  /**
+   * Session timeout of the reader's own one-member group (default 10 s). After a coordinator
+   * moved, its rejoin waits this long for the old member: a stop waits for that rejoin.
+   */
+  sessionTimeoutMs?: number;
+}
+
 export interface KafkaClient {
   admin(): AdminClient;
   producer(options: ProducerOptions): ProducerClient;
   /** A transactional producer with a stable id (exactly-once: one per input partition). */
   transactionalProducer(options: { transactionalId: string }): TransactionalProducerClient;
   consumer(options: ConsumerOptions): ConsumerClient;
-  changelogReader(options: { groupId: string; maxBytesPerPartition: number }): ChangelogReader;
+  changelogReader(options: ChangelogReaderOptions): ChangelogReader;
 }

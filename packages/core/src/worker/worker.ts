@@ -185,6 +185,7 @@ export class Worker implements ActorHost {
         reader: this.client.changelogReader({
           groupId: `${settings.id}-changelog-reader-${randomUUID()}`,
           maxBytesPerPartition: settings.maxBytesPerPartition,
+          sessionTimeoutMs: settings.sessionTimeoutMs,
         }),
         sender: this.sender(),
         changelogMode: settings.tableChangelog,
