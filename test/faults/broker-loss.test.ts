@@ -92,7 +92,7 @@ describe.skipIf(process.env.KAFKA_SKIP_CLUSTER_TESTS === '1')('broker loss on a 
 
     await new Promise((r) => setTimeout(r, 5_000));
     await producing.stop();
-    const drainMs = await pipeline.waitUntilDrained(120_000);
+    const drainMs = await pipeline.waitUntilDrained(120_000, source.acked);
     expect(drainMs, `the worker did not finish the input:\n${fleet.report()}`).toBeDefined();
     const stopMs = await fleet.terminate(worker);
     expect(await worker.process.exited).toBe(0);

@@ -74,7 +74,7 @@ describe.each([
       expect(counting, `no counting within 90 s of restart ${kill}:\n${fleet.report()}`).toBeDefined();
       recoverMs.push(Date.now() - restarted);
     }
-    const drainMs = await pipeline.waitUntilDrained(180_000);
+    const drainMs = await pipeline.waitUntilDrained(180_000, EVENTS);
     expect(drainMs, `the last worker did not finish the input:\n${fleet.report()}`).toBeDefined();
     const stopMs = await fleet.terminate(worker);
     expect(await worker.process.exited).toBe(0);

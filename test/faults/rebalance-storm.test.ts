@@ -79,7 +79,7 @@ it.each([
     // all but one leave on SIGTERM; the last one drains the input alone
     for (let slot = 1; slot < WORKERS; slot++) await fleet.terminate(fleet.running(slot)!);
     const last = fleet.running(0)!;
-    const drainMs = await pipeline.waitUntilDrained(120_000);
+    const drainMs = await pipeline.waitUntilDrained(120_000, source.acked);
     expect(drainMs, `the last worker did not finish the input:\n${fleet.report()}`).toBeDefined();
     await fleet.terminate(last);
     const wallMs = Date.now() - started;

@@ -17,10 +17,7 @@ export interface CountPipelineOptions {
   bootstrap?: string[];
   /** Waits end early (as on timeout) once this is true, e.g. once a worker failed. */
   giveUpWhen?: () => boolean;
-  /**
-   * The app runs exactly-once: a transaction's commit marker takes an offset after its records,
-   * so a drained repartition partition ends one past the committed offset.
-   */
+  /** The app runs exactly-once: offsets of its outputs also count commit markers and aborted records. */
   transactional?: boolean;
 }
 
@@ -62,26 +59,15 @@ export class CountPipeline {
     return sum((offsets?.partitions ?? []).map((p) => Math.max(0, Number(p.offset))));
   }
 
-  /** Input and repartition records the group has not committed yet. */
+  /** Input and repartition records the group has not committed yet (at-least-once). */
   async lag(): Promise<number> {
-    const [inputEnd, inputDone, repartitionEnds, repartitionDone] = await Promise.all([
+    const [inputEnd, inputDone, repartitionEnd, repartitionDone] = await Promise.all([
       this.end(this.options.input),
       this.committed(this.options.input),
-      this.ends(this.repartition),
-      this.committedPerPartition(this.repartition),
+      this.end(this.repartition),
+      this.committed(this.repartition),
     ]);
-    let repartitionLag = 0;
-    for (const [partition, end] of repartitionEnds) {
-      const marker = this.options.transactional && end > 0 ? 1 : 0;
-      repartitionLag += Math.max(0, end - marker - (repartitionDone.get(partition) ?? 0));
-    }
-    return inputEnd - inputDone + repartitionLag;
-  }
-
-  private async committedPerPartition(topic: string): Promise<Map<number, number>> {
-    const admin = await this.ready();
-    const [offsets] = await admin.fetchOffsets({ groupId: this.options.appId, topics: [topic] });
-    return new Map((offsets?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]));
+    return inputEnd - inputDone + (repartitionEnd - repartitionDone);
   }
 
   /**
@@ -119,8 +105,18 @@ export class CountPipeline {
     return this.waitFor(async () => (await this.end(this.changelog)) > records, timeoutMs);
   }
 
-  /** Waits until the group committed every input and repartition record. Ms waited, or undefined. */
-  waitUntilDrained(timeoutMs: number): Promise<number | undefined> {
+  /**
+   * Waits until the group committed every input and repartition record. Ms waited, or undefined.
+   * Exactly-once: repartition offsets end past the records (commit markers, aborted records), so
+   * drained means every input record committed and the table's counts adding up to `events`.
+   */
+  waitUntilDrained(timeoutMs: number, events: number): Promise<number | undefined> {
+    if (this.options.transactional) {
+      return this.waitFor(async () => {
+        const inputLag = (await this.end(this.options.input)) - (await this.committed(this.options.input));
+        return inputLag === 0 && sum((await this.readCounts()).values()) >= events;
+      }, timeoutMs);
+    }
     return this.waitFor(
       async () => (await this.end(this.repartition)) > 0 && (await this.lag()) === 0,
       timeoutMs,
