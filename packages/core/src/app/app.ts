@@ -111,16 +111,16 @@ export class App {
    * Declares a table: a key/value store per partition with a changelog topic
    * `<appId>-<name>-changelog`. Write it from agents; read it anywhere.
    */
-  table<V, K = unknown>(name: string, options: TableOptions<V, K> & { default: () => V }): Table<V, K, V>;
-  table<V, K = unknown>(name: string, options?: TableOptions<V, K>): Table<V, K, V | undefined>;
-  table<V, K = unknown>(name: string, options: TableOptions<V, K> = {}): Table<V, K, V | undefined> {
+  table<K, V>(name: string, options: TableOptions<K, V> & { default: () => V }): Table<K, V, V>;
+  table<K, V>(name: string, options?: TableOptions<K, V>): Table<K, V, V | undefined>;
+  table<K, V>(name: string, options: TableOptions<K, V> = {}): Table<K, V, V | undefined> {
     return this.addTable(name, options);
   }
 
-  private addTable<V, K>(
+  private addTable<K, V>(
     name: string,
-    options: TableOptions<V, K> & { global?: boolean },
-  ): Table<V, K, V | undefined> {
+    options: TableOptions<K, V> & { global?: boolean },
+  ): Table<K, V, V | undefined> {
     if (!/^[A-Za-z0-9._-]+$/.test(name))
       throw new ConfigError(`table "${name}": use letters, digits, ".", "_" and "-"`);
     if (this.context.tables.some((t) => t.name === name))
@@ -132,7 +132,7 @@ export class App {
       partitions: options.partitions,
       config: { 'cleanup.policy': 'compact' },
     });
-    const table = new Table<V, K, V | undefined>(name, changelog, options);
+    const table = new Table<K, V, V | undefined>(name, changelog, options);
     this.context.tables.push(table as unknown as Table<unknown, unknown>);
     return table;
   }
@@ -142,12 +142,9 @@ export class App {
    * so any key can be read anywhere (lookups, joins). Writes go to the key's changelog
    * partition and may come from anywhere; it is held in memory.
    */
-  globalTable<V, K = unknown>(
-    name: string,
-    options: TableOptions<V, K> & { default: () => V },
-  ): Table<V, K, V>;
-  globalTable<V, K = unknown>(name: string, options?: TableOptions<V, K>): Table<V, K, V | undefined>;
-  globalTable<V, K = unknown>(name: string, options: TableOptions<V, K> = {}): Table<V, K, V | undefined> {
+  globalTable<K, V>(name: string, options: TableOptions<K, V> & { default: () => V }): Table<K, V, V>;
+  globalTable<K, V>(name: string, options?: TableOptions<K, V>): Table<K, V, V | undefined>;
+  globalTable<K, V>(name: string, options: TableOptions<K, V> = {}): Table<K, V, V | undefined> {
     return this.addTable(name, { ...options, global: true });
   }
 
