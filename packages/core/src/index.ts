@@ -29,7 +29,7 @@ export {
   RecordsRefusedError,
   StromError,
 } from './errors/errors.js';
-export type { Logger, LogLevel } from './logging/logger.js';
+export type { LogFormat, Logger, LogLevel } from './logging/logger.js';
 export { createLogger, LOG_LEVELS } from './logging/logger.js';
 export { MemoryStore } from './stores/memory-store.js';
 export type { StoreDamage } from './stores/rocksdb-damage.js';

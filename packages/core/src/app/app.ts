@@ -47,7 +47,9 @@ export class App {
   constructor(options: AppOptions) {
     this.settings = resolveSettings(options);
     this.id = this.settings.id;
-    this.log = this.settings.logger ?? createLogger({ name: this.id, level: this.settings.logLevel });
+    this.log =
+      this.settings.logger ??
+      createLogger({ name: this.id, level: this.settings.logLevel, format: this.settings.logFormat });
     this.context = new AppContext(this.settings, this.log, () => this.client());
     registerApp(this);
   }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { CodecSpec } from '../codecs/codecs.js';
 import { closestName } from '../errors/closest-name.js';
 import { ConfigError } from '../errors/errors.js';
-import { LOG_LEVELS, type Logger, type LogLevel } from '../logging/logger.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from '../logging/logger.js';
 import type { ConnectionOptions } from '../transport/types.js';
 
 const codecSpec = z.custom<CodecSpec>(
@@ -32,7 +32,7 @@ export const appSettingsSchema = z
       .custom<ConnectionOptions>((v) => typeof v === 'object' && v !== null)
       .default({})
       .describe(
-        'Kafka client options passed through: ssl, sasl, clientId, connectionTimeout, requestTimeout, retry (ConnectionOptions).',
+        'Kafka client options passed through: ssl, sasl, clientId, connectionTimeout, requestTimeout, retry.',
       ),
     topicPartitions: z.number().int().positive().default(8).describe('Partitions of topics Strom creates.'),
     topicReplicationFactor: z
@@ -163,6 +163,12 @@ export const appSettingsSchema = z
       .enum(LOG_LEVELS as [LogLevel, ...LogLevel[]])
       .optional()
       .describe('Log level; default STROM_LOG_LEVEL or "info".'),
+    logFormat: z
+      .enum(LOG_FORMATS as [LogFormat, ...LogFormat[]])
+      .default('auto')
+      .describe(
+        'Log lines: "json" (one object a line), "pretty" (time, level, message, key=value) or "auto" (pretty on a terminal, else JSON).',
+      ),
     logger: z
       .custom<Logger>((v) => typeof v === 'object' && v !== null && 'child' in v)
       .optional()
