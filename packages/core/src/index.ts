@@ -56,7 +56,7 @@ export type {
   SaslOptions,
 } from './transport/types.js';
 export type { Aggregator, TimeWindow, WindowedKey } from './windows/index.js';
-export { aggregate, count, decodeWindowedKey, max, mean, min, reduce, sum } from './windows/index.js';
+export { aggregate, count, max, mean, min, reduce, sum } from './windows/index.js';
 export { DEAD_LETTER_HEADERS } from './worker/dead-letters.js';
 export { stopOnSignals, stopOnUnhandledErrors } from './worker/signals.js';
 export type { WorkerDescription, WorkerState } from './worker/worker.js';
