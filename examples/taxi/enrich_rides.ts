@@ -28,7 +28,7 @@ const rides = app.topic(RIDES_TOPIC, RIDES_TOPIC_OPTIONS);
 export const enriched = app.topic<EnrichedRide, number>('datatalks.yellow_taxi_rides.enriched', {
   config: KEEP_HISTORY,
 });
-export const vendorStats = app.table<VendorStats, number>('vendor_stats', {
+export const vendorStats = app.table<number, VendorStats>('vendor_stats', {
   default: () => ({ rides: 0, revenue: 0 }),
 });
 const zones = readZones();

@@ -205,7 +205,7 @@ interface ZodLike {
 
 /** Types zod cannot describe (z.custom): what users pass. */
 const CUSTOM_TYPES: Record<string, string> = {
-  kafka: 'kafkajs options',
+  kafka: 'ConnectionOptions',
   keyCodec: '"json" | "string" | "raw" | Codec',
   valueCodec: '"json" | "string" | "raw" | Codec',
   logger: 'pino Logger',

@@ -339,7 +339,7 @@ it('10,000 bad inputs of 14 kinds: the worker keeps running, counts the good exa
   const truth = new Map<string, number>();
   for (const r of inputs) if (r.counted !== undefined) truth.set(r.counted, (truth.get(r.counted) ?? 0) + 1);
   const reader = new App({ id, broker: brokers(), logLevel: testLogLevel() });
-  reader.table<number, string>('counts');
+  reader.table<string, number>('counts');
   const counts = await reader.readTable('counts');
   let lost = 0;
   let duplicated = 0;

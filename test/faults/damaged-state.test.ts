@@ -115,7 +115,7 @@ async function countingApp(keys: number) {
     /** The counts as the changelog has them, with the events lost and duplicated against the truth. */
     async countsInChangelog(): Promise<{ counts: Map<string, unknown>; lost: number; duplicated: number }> {
       const app = new App({ id, broker: brokers(), logLevel: testLogLevel() });
-      app.table<number, string>('counts');
+      app.table<string, number>('counts');
       const counts = await app.readTable('counts');
       return { counts, ...compare(counts, truth) };
     },

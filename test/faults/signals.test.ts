@@ -174,7 +174,7 @@ it.each(['memory', 'rocksdb'])(
     results.push(await stopAndCheck(worker, 'final'));
 
     const app = new App({ id, broker: brokers(), logLevel: testLogLevel() });
-    app.table<number, string>('counts');
+    app.table<string, number>('counts');
     const counts = await app.readTable('counts');
     const truth = EVENTS / KEYS;
     let lost = 0;

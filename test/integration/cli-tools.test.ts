@@ -247,7 +247,7 @@ describe('strom reset', () => {
   /** Counts orders per customer through a groupBy into a RocksDB table. */
   function shop(id: string, input: string, stateDir: string) {
     const app = new App({ id, broker: brokers(), logLevel: testLogLevel(), store: 'rocksdb', stateDir });
-    const counts = app.table<number, string>('per_customer', { default: () => 0 });
+    const counts = app.table<string, number>('per_customer', { default: () => 0 });
     let processed = 0;
     app.agent(app.topic(input, { value: z.object({ customer: z.string() }) }), async function count(stream) {
       for await (const o of stream.groupBy((o) => o.customer, { name: 'by-customer' })) {
@@ -340,7 +340,7 @@ describe('strom table on a windowed table', () => {
   it('shows each window as a readable time range next to its key', { timeout: 60_000 }, async () => {
     const input = await createTopic(uniqueName('rides'), { partitions: 1 });
     const app = new App({ id: uniqueName('win-table'), broker: brokers(), logLevel: testLogLevel() });
-    const perMinute = app.table<number, string>('per_minute', { default: () => 0 }).tumbling(60_000, {
+    const perMinute = app.table<string, number>('per_minute', { default: () => 0 }).tumbling(60_000, {
       expiresMs: 365 * 24 * 3_600_000,
       graceMs: 24 * 3_600_000,
     });

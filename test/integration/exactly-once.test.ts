@@ -38,7 +38,7 @@ it('exactly-once: two kill -9 mid-stream and restarts, and the table equals the 
     await worker.exited;
   }
   const app = new App({ id, broker: brokers(), logLevel: testLogLevel() });
-  app.table<number, string>('counts');
+  app.table<string, number>('counts');
   const sum = async () => {
     const counts = await app.readTable('counts');
     return [...counts.values()].reduce((s: number, v) => s + (v as number), 0);

@@ -12,7 +12,7 @@ const Zone = z.object({ id: z.number().int(), name: z.string() });
 
 async function startWorker(id: string, input: string) {
   const app = new App({ id, broker: brokers(), logLevel: testLogLevel() });
-  const zones = app.globalTable<string, number>('zones');
+  const zones = app.globalTable<number, string>('zones');
   app.agent(app.topic(input, { value: Zone }), async function loadZones(stream) {
     for await (const zone of stream) zones.set(zone.id, zone.name);
   });

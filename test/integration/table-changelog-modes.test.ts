@@ -47,7 +47,7 @@ it.each([
       TEST_GUARANTEE: guarantee,
     };
     const app = new App({ id, broker: brokers(), logLevel: testLogLevel() });
-    app.table<number, string>('counts');
+    app.table<string, number>('counts');
     const total = async () => {
       const counts = await app.readTable('counts');
       return [...counts.values()].reduce((s: number, v) => s + (v as number), 0);

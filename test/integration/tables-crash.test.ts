@@ -45,7 +45,7 @@ it('kill -9 mid-stream and a restart: no count below the truth, over-counting bo
   expect(await second.exited).toBe(0);
 
   const app = new App({ id, broker: brokers(), logLevel: testLogLevel() });
-  app.table<number, string>('counts');
+  app.table<string, number>('counts');
   const counts = await app.readTable('counts');
   const truth = total / keys;
   const below = [...counts].filter(([, v]) => (v as number) < truth);

@@ -17,7 +17,7 @@ async function startWorker(id: string, input: string) {
     sessionTimeoutMs: 6000,
     heartbeatIntervalMs: 1000,
   });
-  const counts = app.table<number, string>('counts', { default: () => 0 });
+  const counts = app.table<string, number>('counts', { default: () => 0 });
   app.agent(app.topic<{ n: number }, string>(input), async function count(stream) {
     for await (const e of stream.events()) await counts.update(e.key, (c) => c + 1);
   });

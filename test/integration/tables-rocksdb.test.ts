@@ -26,7 +26,7 @@ const events = (from: number, count: number) =>
 
 async function startCounter(id: string, input: string) {
   const app = new App({ id, broker: brokers(), logLevel: testLogLevel(), store: 'rocksdb', stateDir });
-  const counts = app.table<number, string>('counts', { default: () => 0 });
+  const counts = app.table<string, number>('counts', { default: () => 0 });
   let processed = 0;
   app.agent(app.topic<{ n: number }, string>(input), async function count(stream) {
     for await (const e of stream.events()) {
@@ -108,7 +108,7 @@ describe('tables on RocksDB', () => {
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     const app = new App({ id, broker: brokers(), logLevel: testLogLevel() });
-    app.table<number, string>('counts');
+    app.table<string, number>('counts');
     const counts = await app.readTable('counts');
     for (let k = 0; k < keys; k++) expect(counts.get(`k${k}`)).toBeGreaterThanOrEqual(total / keys);
   });

@@ -81,7 +81,7 @@ describe('tables on a real broker', () => {
       });
       await fill(changelog);
       const app = new App({ id, broker: brokers(), logLevel: testLogLevel() });
-      const last = app.table<number, string>('last');
+      const last = app.table<string, number>('last');
       const seen: string[] = [];
       app.agent(app.topic<number, string>(input), async function remember(stream) {
         for await (const e of stream.events()) {

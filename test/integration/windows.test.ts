@@ -38,12 +38,12 @@ describe('windowed tables on a real broker (record timestamps)', () => {
     await produceAt(input, 'k', times);
     const app = new App({ id: uniqueName('win-app'), broker: brokers(), logLevel: testLogLevel() });
     const grace = { graceMs: 60_000 };
-    const hop = app.table<number, string>('hop', { default: () => 0 }).hopping(20_000, 10_000, grace);
+    const hop = app.table<string, number>('hop', { default: () => 0 }).hopping(20_000, 10_000, grace);
     const slide = app
-      .table<number, string>('slide')
+      .table<string, number>('slide')
       .sliding(10_000, { ...grace, aggregate: count<number>() });
     const sessions = app
-      .table<number, string>('sess')
+      .table<string, number>('sess')
       .session(15_000, { ...grace, aggregate: count<number>() });
     let seen = 0;
     app.agent(app.topic<number, string>(input), async function all(stream) {

@@ -23,7 +23,7 @@ const app = new App({
   store,
   stateDir,
 });
-const counts = app.table<number, string>(TABLE, { default: () => 0 });
+const counts = app.table<string, number>(TABLE, { default: () => 0 });
 if (counts.changelog.name !== config.output) {
   throw new Error(`the table's changelog is ${counts.changelog.name}, the harness wrote ${config.output}`);
 }

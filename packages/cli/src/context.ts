@@ -1,4 +1,5 @@
-import { App, type LogLevel, parseBrokers } from '@strom/core';
+import { App, type LogLevel } from '@strom/core';
+import { parseBrokers } from '@strom/core/cli-support';
 import { UsageError } from './errors.js';
 import { loadApp } from './load-app.js';
 import { requireReachable } from './probe.js';

@@ -1,4 +1,5 @@
-import { describeError, isStromError } from '@strom/core';
+import { isStromError } from '@strom/core';
+import { describeError } from '@strom/core/cli-support';
 
 /** Exit codes scripts can rely on. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;

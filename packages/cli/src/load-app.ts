@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type App, constructedApps, setCliLoading } from '@strom/core';
+import type { App } from '@strom/core';
+import { constructedApps, setCliLoading } from '@strom/core/cli-support';
 import { UsageError } from './errors.js';
 
 /**

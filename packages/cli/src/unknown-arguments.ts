@@ -1,4 +1,4 @@
-import { closestName } from '@strom/core';
+import { closestName } from '@strom/core/cli-support';
 
 /** yargs' strict-mode message (the CLI pins the locale to English so this is what it says). */
 const UNKNOWN = /^Unknown arguments?: (.+)$/;

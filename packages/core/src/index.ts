@@ -16,23 +16,20 @@ export type { ReadTopicOptions, RecordsHandler, TopicRecord } from './admin/topi
 export type { AgentErrorPolicy, AgentFn, AgentOptions, Sink } from './agents/agent.js';
 export { Agent } from './agents/agent.js';
 export type { AgentSource } from './app/app.js';
-export { App, constructedApps, setCliLoading } from './app/app.js';
+export { App } from './app/app.js';
 export type { AppOptions, AppSettings } from './app/settings.js';
-export { appSettingsSchema, parseBrokers } from './app/settings.js';
+export { appSettingsSchema } from './app/settings.js';
 export type { Codec, CodecName, CodecSpec } from './codecs/codecs.js';
-export { jsonCodec, rawCodec, resolveCodec, stringCodec } from './codecs/codecs.js';
-export { closestName, normalizeName } from './errors/closest-name.js';
+export { jsonCodec, rawCodec, stringCodec } from './codecs/codecs.js';
 export type { RefusedRecord, StromErrorCode } from './errors/errors.js';
 export {
   ConfigError,
-  DecodeError,
-  describeError,
   isRecordsRefused,
   isStromError,
   RecordsRefusedError,
   StromError,
 } from './errors/errors.js';
-export type { Logger, LogLevel } from './logging/logger.js';
+export type { LogFormat, Logger, LogLevel } from './logging/logger.js';
 export { createLogger, LOG_LEVELS } from './logging/logger.js';
 export { MemoryStore } from './stores/memory-store.js';
 export type { StoreDamage } from './stores/rocksdb-damage.js';
@@ -50,12 +47,17 @@ export type { ClosedWindow, WindowOptions, WindowValue } from './tables/windowed
 export { WindowedTable } from './tables/windowed-table.js';
 export type { Decoded, SendOptions, TopicOptions } from './topics/topic.js';
 export { deadLetterTopicName, Topic } from './topics/topic.js';
-export type { ConnectionOptions } from './transport/kafkajs-client.js';
-export type { Headers, OutRecord, RecordOrigin } from './transport/types.js';
+export type {
+  ConnectionOptions,
+  Headers,
+  OutRecord,
+  RecordOrigin,
+  RetryOptions,
+  SaslOptions,
+} from './transport/types.js';
 export type { Aggregator, TimeWindow, WindowedKey } from './windows/index.js';
-export { aggregate, count, decodeWindowedKey, max, mean, min, reduce, sum } from './windows/index.js';
-export { formatBanner } from './worker/banner.js';
+export { aggregate, count, max, mean, min, reduce, sum } from './windows/index.js';
 export { DEAD_LETTER_HEADERS } from './worker/dead-letters.js';
-export { PROCESS_EXIT, stopOnSignals, stopOnUnhandledErrors } from './worker/signals.js';
+export { stopOnSignals, stopOnUnhandledErrors } from './worker/signals.js';
 export type { WorkerDescription, WorkerState } from './worker/worker.js';
 export { WORKER_EXIT, Worker } from './worker/worker.js';

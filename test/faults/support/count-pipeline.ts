@@ -160,7 +160,7 @@ export class CountPipeline {
       broker: this.options.bootstrap ?? brokers(),
       logLevel: testLogLevel(),
     });
-    app.table<number, string>('counts');
+    app.table<string, number>('counts');
     const counts = await app.readTable('counts');
     return new Map([...counts].map(([key, value]) => [key, Number(value)]));
   }

@@ -1,4 +1,5 @@
-import { decodeWindowedKey, type TimeWindow } from '@strom/core';
+import type { TimeWindow } from '@strom/core';
+import { decodeWindowedKey } from '@strom/core/cli-support';
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandContext, GlobalArgs } from '../context.js';
 import { table as textTable } from './agents.js';

@@ -1,4 +1,5 @@
-import { type App, deadLetterTopicName, resolveCodec, type Topic, type TopicRecord } from '@strom/core';
+import { type App, deadLetterTopicName, type Topic, type TopicRecord } from '@strom/core';
+import { resolveCodec } from '@strom/core/cli-support';
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandContext, GlobalArgs } from '../context.js';
 import { UsageError } from '../errors.js';

@@ -1,4 +1,5 @@
-import { formatBanner, stopOnSignals, stopOnUnhandledErrors, type Worker } from '@strom/core';
+import { stopOnSignals, stopOnUnhandledErrors, type Worker } from '@strom/core';
+import { formatBanner } from '@strom/core/cli-support';
 import type { CommandModule } from 'yargs';
 import type { CommandContext, GlobalArgs } from '../context.js';
 

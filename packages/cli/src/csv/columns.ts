@@ -1,4 +1,4 @@
-import { closestName, normalizeName } from '@strom/core';
+import { closestName, normalizeName } from '@strom/core/cli-support';
 import { UsageError } from '../errors.js';
 import type { CsvField } from './fields.js';
 

@@ -1,4 +1,4 @@
-import { closestName } from '@strom/core';
+import { closestName } from '@strom/core/cli-support';
 import { UsageError } from '../errors.js';
 import type { CsvRecord } from './reader.js';
 

@@ -178,7 +178,7 @@ describe('tables on the in-memory harness', () => {
   it('counts per key through groupBy, writes the changelog on the event partition, reads back', async () => {
     const app = makeApp();
     const rides = app.topic('rides', { value: Ride });
-    const counts = app.table<number>('vendor_rides', { default: () => 0 });
+    const counts = app.table<number, number>('vendor_rides', { default: () => 0 });
     const agent = app.agent(rides, async (stream) => {
       for await (const ride of stream.groupBy((r) => r.vendorId, { name: 'vendorId' })) {
         await counts.update(ride.vendorId, (n) => n + 1);
@@ -206,7 +206,7 @@ describe('tables on the in-memory harness', () => {
     const setup = () => {
       const app = makeApp();
       const numbers = app.topic<number, string>('numbers');
-      const sums = app.table<number, string>('sums', { default: () => 0 });
+      const sums = app.table<string, number>('sums', { default: () => 0 });
       const agent = app.agent(numbers, async (stream) => {
         for await (const batch of stream.take(2, { withinMs: 60_000 })) {
           await sums.update('all', (n) => n + batch.reduce((a, b) => a + b, 0));
@@ -231,7 +231,7 @@ describe('tables on the in-memory harness', () => {
   it('delete writes a tombstone; writes outside agent code are refused', async () => {
     const app = makeApp();
     const numbers = app.topic<number, string>('numbers');
-    const last = app.table<number, string>('last');
+    const last = app.table<string, number>('last');
     const agent = app.agent(numbers, async (stream) => {
       for await (const e of stream.events()) {
         if (e.value < 0) last.delete(e.key);

@@ -1,7 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { AppReset, type ResetPlan, type ResetSubject } from '../admin/app-reset.js';
 import { type ReadTopicOptions, type RecordsHandler, TopicReader } from '../admin/topic-reader.js';
 import { Agent, type AgentFn, type AgentOptions } from '../agents/agent.js';
@@ -17,15 +14,9 @@ import { createKafkaJsClient } from '../transport/kafkajs-client.js';
 import type { AdminClient, KafkaClient } from '../transport/types.js';
 import { setUpTopics } from '../worker/topic-setup.js';
 import { Worker } from '../worker/worker.js';
+import { calledFromEntryScript, isCliLoading, registerApp, runCliFor } from './cli-bridge.js';
 import { AppContext } from './context.js';
 import { type AppOptions, type AppSettings, resolveSettings } from './settings.js';
-
-/** Set by the `strom` CLI while it imports an app file, so that file's `app.main()` does nothing. */
-const CLI_LOADING = Symbol.for('strom.cli.loading');
-/** Every App constructed in this process, for the CLI to find the one an app file made. */
-const APPS = Symbol.for('strom.apps');
-
-type Registry = { [CLI_LOADING]?: boolean; [APPS]?: App[] };
 
 export type AgentSource<V, K> = Topic<V, K> | ReadonlyArray<Topic<V, K>> | string;
 
@@ -56,10 +47,11 @@ export class App {
   constructor(options: AppOptions) {
     this.settings = resolveSettings(options);
     this.id = this.settings.id;
-    this.log = this.settings.logger ?? createLogger({ name: this.id, level: this.settings.logLevel });
+    this.log =
+      this.settings.logger ??
+      createLogger({ name: this.id, level: this.settings.logLevel, format: this.settings.logFormat });
     this.context = new AppContext(this.settings, this.log, () => this.client());
-    const registry = globalThis as Registry;
-    (registry[APPS] ??= []).push(this);
+    registerApp(this);
   }
 
   /** Declares a topic; the zod schemas type what agents receive. */
@@ -111,16 +103,16 @@ export class App {
    * Declares a table: a key/value store per partition with a changelog topic
    * `<appId>-<name>-changelog`. Write it from agents; read it anywhere.
    */
-  table<V, K = unknown>(name: string, options: TableOptions<V, K> & { default: () => V }): Table<V, K, V>;
-  table<V, K = unknown>(name: string, options?: TableOptions<V, K>): Table<V, K, V | undefined>;
-  table<V, K = unknown>(name: string, options: TableOptions<V, K> = {}): Table<V, K, V | undefined> {
+  table<K, V>(name: string, options: TableOptions<K, V> & { default: () => V }): Table<K, V, V>;
+  table<K, V>(name: string, options?: TableOptions<K, V>): Table<K, V, V | undefined>;
+  table<K, V>(name: string, options: TableOptions<K, V> = {}): Table<K, V, V | undefined> {
     return this.addTable(name, options);
   }
 
-  private addTable<V, K>(
+  private addTable<K, V>(
     name: string,
-    options: TableOptions<V, K> & { global?: boolean },
-  ): Table<V, K, V | undefined> {
+    options: TableOptions<K, V> & { global?: boolean },
+  ): Table<K, V, V | undefined> {
     if (!/^[A-Za-z0-9._-]+$/.test(name))
       throw new ConfigError(`table "${name}": use letters, digits, ".", "_" and "-"`);
     if (this.context.tables.some((t) => t.name === name))
@@ -132,7 +124,7 @@ export class App {
       partitions: options.partitions,
       config: { 'cleanup.policy': 'compact' },
     });
-    const table = new Table<V, K, V | undefined>(name, changelog, options);
+    const table = new Table<K, V, V | undefined>(name, changelog, options);
     this.context.tables.push(table as unknown as Table<unknown, unknown>);
     return table;
   }
@@ -142,12 +134,9 @@ export class App {
    * so any key can be read anywhere (lookups, joins). Writes go to the key's changelog
    * partition and may come from anywhere; it is held in memory.
    */
-  globalTable<V, K = unknown>(
-    name: string,
-    options: TableOptions<V, K> & { default: () => V },
-  ): Table<V, K, V>;
-  globalTable<V, K = unknown>(name: string, options?: TableOptions<V, K>): Table<V, K, V | undefined>;
-  globalTable<V, K = unknown>(name: string, options: TableOptions<V, K> = {}): Table<V, K, V | undefined> {
+  globalTable<K, V>(name: string, options: TableOptions<K, V> & { default: () => V }): Table<K, V, V>;
+  globalTable<K, V>(name: string, options?: TableOptions<K, V>): Table<K, V, V | undefined>;
+  globalTable<K, V>(name: string, options: TableOptions<K, V> = {}): Table<K, V, V | undefined> {
     return this.addTable(name, { ...options, global: true });
   }
 
@@ -367,7 +356,7 @@ export class App {
    * Does nothing while the `strom` CLI itself imports the file. Needs `@strom/cli` installed.
    */
   main(argv: string[] = process.argv.slice(2)): void {
-    if ((globalThis as Registry)[CLI_LOADING]) return;
+    if (isCliLoading()) return;
     // like Python's `if __name__ == '__main__'`: an app file imported by another script stays quiet
     if (!calledFromEntryScript()) return;
     void runCliFor(this, argv);
@@ -385,44 +374,4 @@ export class App {
     if (typeof source === 'string') return [this.context.named(source) as Topic<V, K>];
     return Array.isArray(source) ? [...source] : [source as Topic<V, K>];
   }
-}
-
-/** Apps constructed in this process (the CLI picks the one an app file created). */
-export function constructedApps(): readonly App[] {
-  return (globalThis as Registry)[APPS] ?? [];
-}
-
-/** Marks that the CLI is importing an app file (its `app.main()` must not run). */
-export function setCliLoading(loading: boolean): void {
-  (globalThis as Registry)[CLI_LOADING] = loading;
-}
-
-/** True when the code calling `main()` is the script node was started with (or when unsure). */
-function calledFromEntryScript(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return true;
-  const frames = (new Error().stack ?? '').split('\n').slice(1);
-  // frame 0 is this function, frame 1 is App.main, frame 2 is its caller
-  const caller = frames[2]?.match(/(?:file:\/\/)?(\/[^():]+):\d+:\d+\)?$/)?.[1];
-  if (!caller) return true;
-  const strip = (path: string) => path.replace(/\.[cm]?[jt]s$/, '');
-  return strip(resolve(entry)) === strip(decodeURIComponent(caller));
-}
-
-interface CliModule {
-  runCli(argv: string[], options: { app: App }): Promise<number>;
-}
-
-async function runCliFor(app: App, argv: string[]): Promise<void> {
-  let cli: CliModule;
-  try {
-    // resolved from the app's own file: @strom/cli is the app's dependency, not core's
-    const require = createRequire(pathToFileURL(process.argv[1] ?? `${process.cwd()}/`));
-    cli = (await import(pathToFileURL(require.resolve('@strom/cli')).href)) as CliModule;
-  } catch (error) {
-    console.error(`app.main() needs @strom/cli: install it next to @strom/core (${String(error)})`);
-    process.exitCode = 2;
-    return;
-  }
-  process.exitCode = await cli.runCli(argv, { app });
 }

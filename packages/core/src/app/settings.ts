@@ -2,8 +2,8 @@ import { z } from 'zod';
 import type { CodecSpec } from '../codecs/codecs.js';
 import { closestName } from '../errors/closest-name.js';
 import { ConfigError } from '../errors/errors.js';
-import { LOG_LEVELS, type Logger, type LogLevel } from '../logging/logger.js';
-import type { ConnectionOptions } from '../transport/kafkajs-client.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from '../logging/logger.js';
+import type { ConnectionOptions } from '../transport/types.js';
 
 const codecSpec = z.custom<CodecSpec>(
   (v) =>
@@ -29,9 +29,11 @@ export const appSettingsSchema = z
       .default('localhost:9092')
       .describe('Bootstrap brokers: "host:port", a list, or "kafka://h1:9092;kafka://h2:9092" as in Faust.'),
     kafka: z
-      .custom<Partial<Omit<ConnectionOptions, 'brokers'>>>((v) => typeof v === 'object' && v !== null)
+      .custom<ConnectionOptions>((v) => typeof v === 'object' && v !== null)
       .default({})
-      .describe('kafkajs client options passed through: ssl, sasl, clientId, connectionTimeout, retry, ...'),
+      .describe(
+        'Kafka client options passed through: ssl, sasl, clientId, connectionTimeout, requestTimeout, retry.',
+      ),
     topicPartitions: z.number().int().positive().default(8).describe('Partitions of topics Strom creates.'),
     topicReplicationFactor: z
       .number()
@@ -161,6 +163,12 @@ export const appSettingsSchema = z
       .enum(LOG_LEVELS as [LogLevel, ...LogLevel[]])
       .optional()
       .describe('Log level; default STROM_LOG_LEVEL or "info".'),
+    logFormat: z
+      .enum(LOG_FORMATS as [LogFormat, ...LogFormat[]])
+      .default('auto')
+      .describe(
+        'Log lines: "json" (one object a line), "pretty" (time, level, message, key=value) or "auto" (pretty on a terminal, else JSON).',
+      ),
     logger: z
       .custom<Logger>((v) => typeof v === 'object' && v !== null && 'child' in v)
       .optional()

@@ -9,7 +9,6 @@ const STROM_ERROR = Symbol.for('strom.error');
 
 export type StromErrorCode =
   | 'CONFIG'
-  | 'DECODE'
   | 'ENCODE'
   | 'TOPIC'
   | 'AGENT'
@@ -47,14 +46,6 @@ export class ConfigError extends StromError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super('CONFIG', message, options);
     this.name = 'ConfigError';
-  }
-}
-
-/** A record whose key or value could not be decoded or failed its schema. */
-export class DecodeError extends StromError {
-  constructor(message: string, options: RecordCoordinates & { cause?: unknown } = {}) {
-    super('DECODE', message, options);
-    this.name = 'DecodeError';
   }
 }
 

@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { prettyDestination } from './pretty.js';
 
 /**
  * The one logger type Strom passes around: pino's, so users can hand in their own
@@ -16,6 +17,26 @@ export function defaultLogLevel(): LogLevel {
   return fromEnv && (LOG_LEVELS as readonly string[]).includes(fromEnv) ? (fromEnv as LogLevel) : 'info';
 }
 
-export function createLogger(options: { name: string; level?: LogLevel }): Logger {
-  return pino({ name: options.name, level: options.level ?? defaultLogLevel(), base: { app: options.name } });
+/** `json`: one JSON object a line; `pretty`: a console line; `auto`: pretty on a terminal, else JSON. */
+export type LogFormat = 'json' | 'pretty' | 'auto';
+
+export const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty', 'auto'];
+
+/**
+ * A pino logger writing to stdout, as JSON lines or, on a terminal, as console lines.
+ *
+ * @example
+ * const log = createLogger({ name: 'shop', level: 'debug', format: 'pretty' })
+ */
+export function createLogger(options: { name: string; level?: LogLevel; format?: LogFormat }): Logger {
+  const settings = {
+    name: options.name,
+    level: options.level ?? defaultLogLevel(),
+    base: { app: options.name },
+  };
+  const format = options.format ?? 'auto';
+  if (format === 'json' || (format === 'auto' && !process.stdout.isTTY)) return pino(settings);
+  // NO_COLOR (no-color.org) turns colors off; a pretty format asked for off a terminal has none
+  const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
+  return pino(settings, prettyDestination(pino.destination(1), { color }));
 }

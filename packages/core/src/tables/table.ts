@@ -15,7 +15,7 @@ import { ALL_PARTITIONS, changelogCodec } from './changelog.js';
 import type { TablePartition } from './table-partition.js';
 import { WindowedTable, type WindowOptions } from './windowed-table.js';
 
-export interface TableOptions<V, K> {
+export interface TableOptions<K, V> {
   /** Value of a key never set (like Faust's `default=int`); without it `get` may return undefined. */
   default?: () => V;
   /**
@@ -51,12 +51,12 @@ export interface TablePartitions {
  *   }
  * })
  */
-export class Table<V = unknown, K = unknown, R = V | undefined> {
+export class Table<K = unknown, V = unknown, R = V | undefined> {
   readonly name: string;
   /** `<appId>-<name>-changelog`, declared by the app. */
   readonly changelog: Topic;
   readonly partitions: number | undefined;
-  readonly storeOption: TableOptions<V, K>['store'];
+  readonly storeOption: TableOptions<K, V>['store'];
   /** Every worker holds all of it and follows every changelog partition (app.globalTable). */
   readonly global: boolean;
   private readonly defaultValue: (() => V) | undefined;
@@ -64,7 +64,7 @@ export class Table<V = unknown, K = unknown, R = V | undefined> {
   private windowSpec: WindowSpec | undefined;
 
   /** @internal use `app.table()` */
-  constructor(name: string, changelog: Topic, options: TableOptions<V, K> & { global?: boolean }) {
+  constructor(name: string, changelog: Topic, options: TableOptions<K, V> & { global?: boolean }) {
     this.name = name;
     this.changelog = changelog;
     this.partitions = options.partitions;

@@ -107,7 +107,7 @@ describe('windowed tables', () => {
     const withDefault = app.table<number, number>('with_default', { default: () => 0 }).tumbling(minute, {
       timestamp: (ride: Ride) => ride.at,
     });
-    const noDefault = app.table<number[], number>('no_default').tumbling(minute, {
+    const noDefault = app.table<number, number[]>('no_default').tumbling(minute, {
       timestamp: (ride: Ride) => ride.at,
     });
     const seen: Array<number[] | undefined> = [];
@@ -133,7 +133,9 @@ describe('windowed tables', () => {
   it('rejects an expiry shorter than size + grace with a message saying what to set', () => {
     const app = new App({ id: 'w-bad', logLevel: 'silent' });
     expect(() =>
-      app.table<number>('t', { default: () => 0 }).tumbling(60_000, { graceMs: 10_000, expiresMs: 1000 }),
+      app
+        .table<string, number>('t', { default: () => 0 })
+        .tumbling(60_000, { graceMs: 10_000, expiresMs: 1000 }),
     ).toThrow(/expires/);
   });
 });
@@ -202,7 +204,7 @@ describe('sliding and session windows in tables', () => {
     const { app, rides } = app2();
     const means = app.topic<ClosedWindow<number, number | undefined>, number>('means');
     const results: Array<number | undefined> = [];
-    const fares = app.table<{ sum: number; count: number }, number>('fares').tumbling(minute, {
+    const fares = app.table<number, { sum: number; count: number }>('fares').tumbling(minute, {
       aggregate: mean<Ride>((r) => r.at / 1000),
       timestamp: (r: Ride) => r.at,
       closedTo: means,
@@ -224,7 +226,7 @@ describe('sliding and session windows in tables', () => {
 
   it('sliding and session windows without an aggregate are refused', () => {
     const { app } = app2();
-    expect(() => app.table<number>('x').session(1000)).toThrow(/need \{ aggregate \}/);
+    expect(() => app.table<string, number>('x').session(1000)).toThrow(/need \{ aggregate \}/);
   });
 });
 

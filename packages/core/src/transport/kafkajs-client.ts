@@ -5,7 +5,6 @@ import {
   type Consumer,
   type EachBatchPayload,
   Kafka,
-  type KafkaConfig,
   logLevel as KafkaLogLevel,
   type LogEntry,
   type PartitionAssigner,
@@ -22,6 +21,7 @@ import type {
   Assignment,
   ChangelogReader,
   ChangelogReaderOptions,
+  ConnectionOptions,
   ConsumerClient,
   ConsumerOptions,
   ConsumerRunOptions,
@@ -39,9 +39,7 @@ import type {
 } from './types.js';
 
 /** Connection settings passed through to kafkajs (SASL and SSL included). */
-export type ConnectionOptions = Omit<KafkaConfig, 'brokers' | 'logLevel' | 'logCreator'> & {
-  brokers: string[];
-};
+export type ClientConnection = ConnectionOptions & { brokers: string[] };
 
 /**
  * kafkajs levels one step down in ours: it logs every connection retry as an error and
@@ -87,7 +85,7 @@ function kafkaLogLevel(log: Logger): KafkaLogLevel {
   return KafkaLogLevel.ERROR;
 }
 
-export function createKafkaJsClient(connection: ConnectionOptions, log: Logger): KafkaClient {
+export function createKafkaJsClient(connection: ClientConnection, log: Logger): KafkaClient {
   const kafka = new Kafka({
     ...connection,
     logLevel: kafkaLogLevel(log),

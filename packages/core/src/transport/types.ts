@@ -2,8 +2,58 @@
  * The small Kafka surface the rest of Strom talks to. Only this folder imports kafkajs;
  * another client (platformatic, confluent) would implement these interfaces.
  */
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 
 export type Headers = Record<string, string | Buffer>;
+
+/**
+ * Kafka client options an app passes through (the `kafka` setting): TLS, SASL, client id, timeouts
+ * and retries. Strom's own type, so the public API does not change with the client library's.
+ *
+ * @example
+ * new App({ id: 'shop', broker: 'b1:9094', kafka: { ssl: true, sasl: { mechanism: 'plain', username, password } } })
+ */
+export interface ConnectionOptions {
+  /** Client id sent to the broker (default: the app id). */
+  clientId?: string;
+  /** `true` for TLS with the system's CAs, or Node's TLS options (`ca`, `key`, `cert`, ...). */
+  ssl?: boolean | TlsConnectionOptions;
+  sasl?: SaslOptions;
+  /** Milliseconds to wait for a connection to a broker. */
+  connectionTimeout?: number;
+  /** Milliseconds to wait for SASL authentication. */
+  authenticationTimeout?: number;
+  /** Milliseconds to wait for a broker's answer to a request. */
+  requestTimeout?: number;
+  /** False lets a request wait past `requestTimeout`. */
+  enforceRequestTimeout?: boolean;
+  /** Retries of failed requests (default: 8, 100 ms doubling, at most 3 s apart). */
+  retry?: RetryOptions;
+}
+
+/** SASL authentication, by mechanism. */
+export type SaslOptions =
+  | { mechanism: 'plain'; username: string; password: string }
+  | { mechanism: 'scram-sha-256'; username: string; password: string }
+  | { mechanism: 'scram-sha-512'; username: string; password: string }
+  | {
+      mechanism: 'aws';
+      authorizationIdentity: string;
+      accessKeyId: string;
+      secretAccessKey: string;
+      sessionToken?: string;
+    }
+  | { mechanism: 'oauthbearer'; oauthBearerProvider: () => Promise<{ value: string }> };
+
+/** Backoff of failed requests: `initialRetryTime` ms, times `multiplier` per retry, up to `maxRetryTime` ms. */
+export interface RetryOptions {
+  retries?: number;
+  initialRetryTime?: number;
+  maxRetryTime?: number;
+  multiplier?: number;
+  /** Random spread of each wait, 0 to 1. */
+  factor?: number;
+}
 
 /** A record as it arrives (its topic and partition are on the batch). */
 export interface InboundMessage {
