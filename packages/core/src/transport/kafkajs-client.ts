@@ -1,18 +1,20 @@
-import {
-  type Admin,
-  AssignerProtocol,
-  type ConfigResourceTypes,
-  type Consumer,
-  type EachBatchPayload,
+import type {
+  Admin,
+  ConfigResourceTypes,
+  Consumer,
+  EachBatchPayload,
   Kafka,
-  logLevel as KafkaLogLevel,
-  type LogEntry,
-  type PartitionAssigner,
-  Partitioners,
-  type PartitionMetadata,
-  type Producer,
-  type Transaction,
+  LogEntry,
+  PartitionAssigner,
+  PartitionMetadata,
+  Producer,
+  Transaction,
 } from 'kafkajs';
+import { kafkajs } from './kafkajs-loader.js';
+
+const { AssignerProtocol, Kafka: KafkaClass, logLevel: KafkaLogLevel, Partitioners } = kafkajs;
+type KafkaLogLevel = (typeof KafkaLogLevel)[keyof typeof KafkaLogLevel];
+
 import { describeError, RecordsRefusedError, type RefusedRecord } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
 import { type BrokerAddress, probeEmptyBatches } from './empty-batch-probe.js';
@@ -86,7 +88,7 @@ function kafkaLogLevel(log: Logger): KafkaLogLevel {
 }
 
 export function createKafkaJsClient(connection: ClientConnection, log: Logger): KafkaClient {
-  const kafka = new Kafka({
+  const kafka = new KafkaClass({
     ...connection,
     logLevel: kafkaLogLevel(log),
     logCreator: kafkaLogCreator(log),
