@@ -32,7 +32,7 @@ for (const row of rows) latest.set(row.scenario, row);
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
 const table = [
-  `From a run of \`pnpm test:faults\` at commit ${commit}, ${[...latest.values()][0]?.at.slice(0, 10) ?? ''}, on the 2-core CI machine:`,
+  `From a run of \`pnpm test:faults\` at commit ${commit}, ${[...latest.values()][0]?.at.slice(0, 10) ?? ''}, on a 2-core machine of the kind CI runs on:`,
   '',
   '| scenario | events | faults | lost | duplicated | recover (ms) | notes |',
   '|---|--:|--:|--:|--:|--:|---|',
