@@ -781,8 +781,7 @@ class KafkaJsChangelogReader implements ChangelogReader {
     this.consumer = kafka.consumer({
       retry: { restartOnFailure: async () => !this.stopped },
       groupId: options.groupId,
-      // kafkajs' default is 30 s: a stop after a broker loss waited that long for the rejoin
-      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+      ...(options.sessionTimeoutMs === undefined ? {} : { sessionTimeout: options.sessionTimeoutMs }),
       maxBytesPerPartition: options.maxBytesPerPartition,
       maxWaitTimeInMs: 250,
       readUncommitted: false,

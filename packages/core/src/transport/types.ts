@@ -296,10 +296,7 @@ export interface FollowHandle {
 export interface ChangelogReaderOptions {
   groupId: string;
   maxBytesPerPartition: number;
-  /**
-   * Session timeout of the reader's own one-member group (default 10 s). After a coordinator
-   * moved, its rejoin waits this long for the old member: a stop waits for that rejoin.
-   */
+  /** Session timeout of the reader's own one-member group (default kafkajs' 30 s). */
   sessionTimeoutMs?: number;
 }
 

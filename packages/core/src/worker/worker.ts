@@ -185,7 +185,6 @@ export class Worker implements ActorHost {
         reader: this.client.changelogReader({
           groupId: `${settings.id}-changelog-reader-${randomUUID()}`,
           maxBytesPerPartition: settings.maxBytesPerPartition,
-          sessionTimeoutMs: settings.sessionTimeoutMs,
         }),
         sender: this.sender(),
         changelogMode: settings.tableChangelog,
