@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from '@strom/core';
 import { afterEach, expect, it } from 'vitest';
-import { brokers, createTopic, kafka, testLogLevel, uniqueName } from '../support/kafka.js';
+import { brokers, createTopic, kafka, testLogLevel, topicEnd, uniqueName } from '../support/kafka.js';
 import { killAll, spawnApp, type WorkerProcess } from '../support/processes.js';
 import { eventually, produceJson } from '../support/produce.js';
 import { reportFigures } from './support/figures.js';
@@ -30,16 +30,6 @@ const RAW_CRASH = /^\s+at .+\(|UnhandledPromiseRejection|^node:internal|^\w*Erro
 
 const running: WorkerProcess[] = [];
 afterEach(() => killAll(running.splice(0)));
-
-async function changelogEnd(topic: string): Promise<number> {
-  const admin = kafka().admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicOffsets(topic)).reduce((n, o) => n + Number(o.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 async function prefillChangelog(topic: string, records: number): Promise<void> {
   const producer = kafka().producer({ idempotent: true });
@@ -148,8 +138,8 @@ it.each(['memory', 'rocksdb'])(
     for (let round = 0; round < 3; round++) {
       worker = start({ TEST_SLOW_EVERY: '20' });
       await worker.waitFor(/"worker running"/);
-      const before = await changelogEnd(changelog);
-      expect(await eventually(async () => (await changelogEnd(changelog)) > before + 200, 60_000)).toBe(true);
+      const before = await topicEnd(changelog);
+      expect(await eventually(async () => (await topicEnd(changelog)) > before + 200, 60_000)).toBe(true);
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 1500));
       results.push(await stopAndCheck(worker, `processing ${round + 1}`));
     }
@@ -165,7 +155,7 @@ it.each(['memory', 'rocksdb'])(
     await worker.waitFor(/"worker running"/);
     let last = -1;
     const settled = await eventually(async () => {
-      const now = await changelogEnd(changelog);
+      const now = await topicEnd(changelog);
       const stable = now === last && now >= PREFILLED + EVENTS;
       last = now;
       return stable;

@@ -6,16 +6,19 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { App } from './app.js';
 
 /** Set by the `strom` CLI while it imports an app file, so that file's `app.main()` does nothing. */
 const CLI_LOADING = Symbol.for('strom.cli.loading');
-/** Every App constructed in this process, for the CLI to find the one an app file made. */
+/**
+ * Every App constructed in this process, for the CLI to find the one an app file made. Kept as
+ * `unknown` here so this module does not depend on app.ts (which depends on it); cli-support
+ * hands them out typed.
+ */
 const APPS = Symbol.for('strom.apps');
 
-type Registry = { [CLI_LOADING]?: boolean; [APPS]?: App[] };
+type Registry = { [CLI_LOADING]?: boolean; [APPS]?: unknown[] };
 
-export function registerApp(app: App): void {
+export function registerApp(app: unknown): void {
   const registry = globalThis as Registry;
   (registry[APPS] ??= []).push(app);
 }
@@ -24,8 +27,8 @@ export function isCliLoading(): boolean {
   return (globalThis as Registry)[CLI_LOADING] === true;
 }
 
-/** Apps constructed in this process (the CLI picks the one an app file created). */
-export function constructedApps(): readonly App[] {
+/** Apps constructed in this process, in order (cli-support types them). */
+export function registeredApps(): readonly unknown[] {
   return (globalThis as Registry)[APPS] ?? [];
 }
 
@@ -47,11 +50,11 @@ export function calledFromEntryScript(): boolean {
 }
 
 interface CliModule {
-  runCli(argv: string[], options: { app: App }): Promise<number>;
+  runCli(argv: string[], options: { app: unknown }): Promise<number>;
 }
 
 /** `app.main()`: runs the `strom` command line of @strom/cli for this app. */
-export async function runCliFor(app: App, argv: string[]): Promise<void> {
+export async function runCliFor(app: unknown, argv: string[]): Promise<void> {
   let cli: CliModule;
   try {
     // resolved from the app's own file: @strom/cli is the app's dependency, not core's

@@ -6,7 +6,16 @@
  * @example
  * import { constructedApps, setCliLoading } from '@strom/core/cli-support'
  */
-export { constructedApps, setCliLoading } from '../app/cli-bridge.js';
+import type { App } from '../app/app.js';
+import { registeredApps } from '../app/cli-bridge.js';
+
+export { setCliLoading } from '../app/cli-bridge.js';
+
+/** Apps constructed in this process (the CLI picks the one an app file created). */
+export function constructedApps(): readonly App[] {
+  return registeredApps() as readonly App[];
+}
+
 export { parseBrokers } from '../app/settings.js';
 export { resolveCodec } from '../codecs/codecs.js';
 export { closestName, normalizeName } from '../errors/closest-name.js';
