@@ -21,8 +21,11 @@ export function workerCommand(context: CommandContext): CommandModule<GlobalArgs
       }),
     handler: async (args) => {
       let worker: Worker | undefined;
-      // installed before the app loads and the broker is probed: a signal then exits 0 at once
-      const removeSignals = stopOnSignals(() => worker);
+      // installed before the app loads and the broker is probed: a signal then exits 0 at once;
+      // kept until the process ends, so a relayed second signal arriving just after the worker
+      // stopped cannot kill the process by default action (seen in CI: stopped in 190 ms, the
+      // test's second SIGTERM came at 200 ms)
+      stopOnSignals(() => worker);
       let removeGuards: (() => void) | undefined;
       try {
         const app = await context.connectedApp(args);
@@ -38,7 +41,6 @@ export function workerCommand(context: CommandContext): CommandModule<GlobalArgs
         if (worker.error !== undefined && context.exitCode === 1) throw worker.error;
         setTimeout(() => process.exit(context.exitCode), EXIT_GRACE_MS).unref();
       } finally {
-        removeSignals();
         removeGuards?.();
       }
     },

@@ -17,8 +17,9 @@ const SAME_SIGNAL_MS = 1000;
 
 /**
  * SIGINT/SIGTERM stop the worker gracefully (finish in-flight events, commit, leave the group);
- * a second signal (more than a second later) exits at once. `worker` may be a function, for a
- * worker not created yet: a signal before it exists exits 0 at once (nothing to stop).
+ * a second signal (more than a second later) exits at once, and a signal after the worker
+ * stopped exits with the worker's exit code. `worker` may be a function, for a worker not
+ * created yet: a signal before it exists exits 0 at once (nothing to stop).
  * Returns a function that removes the handlers.
  */
 export function stopOnSignals(worker: Worker | (() => Worker | undefined)): () => void {
@@ -27,6 +28,8 @@ export function stopOnSignals(worker: Worker | (() => Worker | undefined)): () =
   const onSignal = (signal: NodeJS.Signals) => {
     const target = current();
     if (target === undefined) process.exit(0);
+    // the stop is done and the process is on its way out: a late (relayed) signal changes nothing
+    if (target.exitCode !== undefined) process.exit(target.exitCode);
     const now = Date.now();
     if (firstAt !== undefined) {
       if (now - firstAt < SAME_SIGNAL_MS) return;

@@ -106,13 +106,17 @@ export class Worker implements ActorHost {
   private failure: unknown;
   private failureExitCode: number = WORKER_EXIT.failed;
   private resolveFinished!: (exitCode: number) => void;
+  private finishedWith: number | undefined;
   private partitionCounts = new Map<string, number>();
   private tables: TableManager | undefined;
   private assignment: Assignment[] = [];
   private current: WorkerState = 'idle';
   /** Resolves with the process exit code once the worker stopped (0 = clean). */
   readonly finished: Promise<number> = new Promise((resolve) => {
-    this.resolveFinished = resolve;
+    this.resolveFinished = (exitCode) => {
+      this.finishedWith = exitCode;
+      resolve(exitCode);
+    };
   });
 
   constructor(options: WorkerOptions) {
@@ -126,6 +130,11 @@ export class Worker implements ActorHost {
       deadLetterTopicOf: (topic) => this.context.named(topic).deadLetterTopic,
       maxRecordBytes: (topic) => this.producer!.maxRecordBytes(topic),
     });
+  }
+
+  /** The exit code `finished` resolved with; undefined until the worker stopped. */
+  get exitCode(): number | undefined {
+    return this.finishedWith;
   }
 
   /** Where the worker is in its life; it only moves forward (see STATE_ORDER). */
