@@ -6,6 +6,7 @@
  * - faust:     bench/faust/bench_app.py on faust-streaming in bench/faust/.venv
  * - strom-zod: the strom program with the taxi example's zod schemas on the values (opt-in)
  * - strom-eos: the strom program with processingGuarantee 'exactly_once' (opt-in, or --guarantee)
+ * - strom-percommit: the strom program with tableChangelog 'per-commit' (opt-in)
  *
  * The TypeScript programs are transpiled (no type-check; `pnpm build` does that) into
  * bench/.build/ before a bench, so the measured process runs no TypeScript loader.
@@ -26,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import type { ProgramSpec } from './processes.js';
 
-export const SYSTEMS = ['strom', 'kafkajs', 'faust', 'strom-zod', 'strom-eos'] as const;
+export const SYSTEMS = ['strom', 'kafkajs', 'faust', 'strom-zod', 'strom-eos', 'strom-percommit'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 export const DEFAULT_SYSTEMS: readonly SystemName[] = ['strom', 'kafkajs', 'faust'];
 
@@ -47,6 +48,8 @@ export const SYSTEM_DESCRIPTIONS: Record<SystemName, string> = {
     "The Strom program with the taxi example's zod schema on the values (`topic(..., { value: TaxiRide })`): what validation costs.",
   'strom-eos':
     "The Strom program with `processingGuarantee: 'exactly_once'`: a transactional producer per input partition, outputs, changelog records and offsets committed in one transaction per fetched batch.",
+  'strom-percommit':
+    "The Strom program with `tableChangelog: 'per-commit'` (Kafka Streams' record cache): one changelog record per changed key per commit instead of one per update; checked by each key's last count, not by a record per ride.",
 };
 
 /** Settings a system runs with that differ from its defaults, and why: printed in the report. */
@@ -129,7 +132,7 @@ export function programFor(system: SystemName, options: ProgramOptions): Program
       env: { ...env, PYTHONUNBUFFERED: '1' },
     };
   }
-  const program = system === 'strom-zod' || system === 'strom-eos' ? 'strom' : system;
+  const program = system.startsWith('strom') ? 'strom' : system;
   const nodeArgs = options.cpuProfileDir
     ? [
         '--cpu-prof',
@@ -148,6 +151,7 @@ export function programFor(system: SystemName, options: ProgramOptions): Program
       NODE_ENV: 'production',
       ...(system === 'strom-zod' ? { BENCH_VALIDATE: '1' } : {}),
       ...(system === 'strom-eos' ? { BENCH_GUARANTEE: 'exactly_once' } : {}),
+      ...(system === 'strom-percommit' ? { BENCH_CHANGELOG: 'per-commit' } : {}),
     },
   };
 }

@@ -102,6 +102,11 @@ export function writesTransactions(system: SystemName): boolean {
   return system === 'strom-eos';
 }
 
+/** Systems whose tables write a changelog record per changed key per commit, not per update. */
+export function coalescesChangelog(system: SystemName): boolean {
+  return system === 'strom-percommit';
+}
+
 export async function drain(
   context: RunContext,
   scenario: string,

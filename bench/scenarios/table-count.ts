@@ -13,6 +13,11 @@
  * the input, for every key. The last append time ends the timing. Then the latency probe: rides
  * at a steady rate into the probe topic, each one more changelog record of its table key; per
  * key, the k-th probe ride sent is paired with the k-th new changelog record.
+ *
+ * A system whose tables write one changelog record per changed key per commit (strom-percommit)
+ * cannot be counted that way: there the timed part ends when the changelog's last record of every
+ * key holds the expected count, each key's counts must rise in offset order and never pass it,
+ * and a probe ride's latency ends at the first record of its key that counts it.
  */
 import type { TaxiRide } from '../../examples/taxi/rides.js';
 import {
@@ -30,6 +35,7 @@ import {
   probeRides,
   sendAtRate,
   withSystem,
+  coalescesChangelog,
   writesTransactions,
 } from './common.js';
 import type { ImplementedScenario, RunContext, RunResult } from './types.js';
@@ -90,7 +96,10 @@ export abstract class TableCountScenario implements ImplementedScenario {
       context,
       this.name,
       { group, topics, probe, output: changelog, env },
-      (proc, keepReader) => this.measure(context, proc, { changelog, repartition, probe }, keepReader),
+      (proc, keepReader) =>
+        coalescesChangelog(context.system)
+          ? this.measureCoalesced(context, proc, { changelog, repartition, probe }, keepReader)
+          : this.measure(context, proc, { changelog, repartition, probe }, keepReader),
     );
   }
 
@@ -166,6 +175,150 @@ export abstract class TableCountScenario implements ImplementedScenario {
       latencies,
       detail: { tableKeys: counts.size },
     });
+  }
+
+  /**
+   * `measure` for a changelog with one record per changed key per commit: the reader follows the
+   * changelog from the start; the run ends when every key's latest count is the expected one.
+   */
+  private async measureCoalesced(
+    context: RunContext,
+    proc: SystemProcess,
+    topics: { changelog: string; repartition: string; probe: string },
+    keepReader: (reader: TopicReader) => void,
+  ): Promise<RunResult> {
+    const expected = this.inputs;
+    const fail = (problem: string, outputs = 0) =>
+      failed(context, this.name, problem, proc.peakRssMb(), outputs);
+    const counts = new Map<string, number>();
+    const errors = { notKeys: 0, notCounts: 0, notRising: 0, beyond: 0, example: '' };
+    let complete = 0;
+    let lastAppend = 0;
+    let finishedAt: number | undefined;
+    /** Updates after the input was counted: the probe rides' (key, count, append time). */
+    const probeUpdates: Update[] = [];
+    const onRecord = (r: OutputRecord) => {
+      const update = this.decodeUpdate(r);
+      if (typeof update === 'string') {
+        errors[update] += 1;
+        errors.example ||= `${r.key?.toString('utf8')} = ${r.value?.toString('utf8')}`;
+        return;
+      }
+      if (finishedAt !== undefined) {
+        probeUpdates.push(update);
+        return;
+      }
+      const before = counts.get(update.key) ?? 0;
+      const want = this.expected.get(update.key);
+      if (update.count <= before) {
+        errors.notRising += 1;
+        errors.example ||= `key ${update.key}: ${update.count} after ${before}`;
+      }
+      if (want === undefined || update.count > want) {
+        errors.beyond += 1;
+        errors.example ||= `key ${update.key}: ${update.count}, expected at most ${want ?? 0}`;
+      }
+      counts.set(update.key, update.count);
+      if (update.appendedAt > lastAppend) lastAppend = update.appendedAt;
+      if (update.count === want && before !== want) complete += 1;
+      if (complete === this.expected.size) finishedAt = Date.now();
+    };
+    const reader = await TopicReader.start(context.kafka, topics.changelog, onRecord);
+    keepReader(reader);
+
+    // 1. the timed part: until every key's latest changelog record holds its expected count
+    const deadline = Date.now() + context.settings.timeoutMs;
+    while (finishedAt === undefined) {
+      const exit = proc.exited;
+      if (exit)
+        return fail(`the process exited (code ${exit.code}, signal ${exit.signal}); see ${proc.logFile}`, complete);
+      if (Date.now() > deadline)
+        return fail(`timeout: ${complete} of ${this.expected.size} keys reached their count`, complete);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const observedEnd = finishedAt;
+    const atEnd = proc.cpuSnapshot();
+    const first = proc.reported('first');
+    if (first === undefined) return fail('the system never reported its first consumed record');
+
+    // 2. 1 s later: no key counted beyond the truth, the repartition topic one record per ride
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const repartitioned = (await context.admin.endOffsets(topics.repartition)).total;
+    if (repartitioned < expected || (repartitioned > expected && !writesTransactions(context.system)))
+      return fail(`${repartitioned} records in the repartition topic, expected ${expected}`, expected);
+    if (errors.notKeys + errors.notCounts + errors.notRising + errors.beyond + probeUpdates.length > 0) {
+      return fail(
+        `changelog: ${errors.notKeys} records with a key that is no table key, ${errors.notCounts} values that are no count, ` +
+          `${errors.notRising} counts not above the key's previous one, ${errors.beyond} beyond the expected count, ` +
+          `${probeUpdates.length} after every key was complete (e.g. ${errors.example})`,
+        expected,
+      );
+    }
+    const wrong = this.compareCounts(counts);
+    if (wrong) return fail(wrong, expected);
+
+    // 3. latency probe: a probe ride's latency ends at the first record of its key counting it
+    const latencies = await this.probeCoalesced(context, topics.probe, counts, probeUpdates);
+    if (typeof latencies === 'string') return fail(latencies, expected);
+    return measuredResult(context, this.name, proc, {
+      first,
+      lastAppend,
+      observedEnd,
+      atEnd,
+      outputs: expected,
+      latencies,
+      detail: { tableKeys: counts.size, changelogRecords: reader.count },
+    });
+  }
+
+  /** Latencies of the probe rides against a changelog with a record per key per commit. */
+  private async probeCoalesced(
+    context: RunContext,
+    probeTopic: string,
+    base: ReadonlyMap<string, number>,
+    updates: readonly Update[],
+  ): Promise<number[] | string> {
+    const rides = context.settings.probeRate > 0 ? probeRides(context) : [];
+    if (rides.length === 0) return [];
+    const sent: Array<{ key: string; appendedAt: number }> = [];
+    const producer = await connectProducer(context.kafka);
+    try {
+      await sendAtRate(producer, probeTopic, rides, context.settings.probeRate, (ride, appendedAt) => {
+        sent.push({ key: this.tableKey(ride), appendedAt });
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    const target = new Map(base);
+    for (const { key } of sent) target.set(key, (target.get(key) ?? 0) + 1);
+    const reached = () => {
+      const latest = new Map(base);
+      for (const u of updates) latest.set(u.key, u.count);
+      return [...target].every(([key, count]) => latest.get(key) === count);
+    };
+    const deadline = Date.now() + 60_000;
+    while (!reached()) {
+      if (Date.now() > deadline) return `latency probe: the changelog did not reach the probe rides' counts in 60 s`;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // per key, the k-th ride sent (by input append time) brings the count to base + k
+    const byKey = new Map<string, Update[]>();
+    for (const u of updates) {
+      const list = byKey.get(u.key);
+      if (list) list.push(u);
+      else byKey.set(u.key, [u]);
+    }
+    const seen = new Map<string, number>();
+    const latencies: number[] = [];
+    for (const ride of [...sent].sort((a, b) => a.appendedAt - b.appendedAt)) {
+      const k = (seen.get(ride.key) ?? 0) + 1;
+      seen.set(ride.key, k);
+      const wanted = (base.get(ride.key) ?? 0) + k;
+      const update = byKey.get(ride.key)?.find((u) => u.count >= wanted);
+      if (update === undefined) return `latency probe: key ${ride.key} never reached ${wanted}`;
+      latencies.push(update.appendedAt - ride.appendedAt);
+    }
+    return latencies;
   }
 
   /** A changelog record as an update, or which check it fails. */
