@@ -183,7 +183,8 @@ export class Worker implements ActorHost {
       step(await this.startActors());
       for (const table of this.context.tables) {
         // a global table is not co-partitioned with anything: it keeps its own (or the default) count
-        if (table.partitions === undefined && !table.global) {
+        // a join's table is already derived from the tables it joins
+        if (table.partitions === undefined && !table.global && !this.context.sourcesOf(table.changelog)) {
           this.context.deriveFrom(table.changelog, this.router.topics());
         }
       }
