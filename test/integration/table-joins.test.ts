@@ -100,3 +100,25 @@ for (const store of ['memory', 'rocksdb'] as const) {
     await rm(stateDir, { recursive: true, force: true });
   });
 }
+
+it('a worker refuses to start a table join whose sides are not co-partitioned, naming the changelogs', {
+  timeout: 60_000,
+}, async () => {
+  const input = await createTopic(uniqueName('join-copart'), { partitions: 2 });
+  const id = uniqueName('join-copart-app');
+  const app = new App({ id, broker: brokers(), logLevel: testLogLevel() });
+  const left = app.table<number, number>('left', { partitions: 2 });
+  const right = app.table<number, number>('right', { partitions: 3 });
+  app.tableJoin(left, right, (l, r) => l + r, { name: 'sum' });
+  app.agent(app.topic(input), async (stream) => {
+    for await (const _ of stream);
+  });
+  const worker = app.createWorker();
+  await expect(worker.start()).rejects.toThrow(
+    new RegExp(
+      `${id}-sum-changelog must be co-partitioned.*${id}-left-changelog: 2, ${id}-right-changelog: 3`,
+    ),
+  );
+  await worker.stop();
+  await app.stop();
+});

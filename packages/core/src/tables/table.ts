@@ -155,7 +155,11 @@ export class Table<K = unknown, V = unknown, R = V | undefined> {
       const pending = listener(key, value);
       if (pending !== undefined) waits.push(pending);
     }
-    if (waits.length > 0) return Promise.all(waits).then(() => undefined);
+    if (waits.length === 0) return;
+    const all = Promise.all(waits).then(() => undefined);
+    // committed only once the joins' writes are made, even if the caller does not await
+    currentEventFor(this)?.holdUntil(all);
+    return all;
   }
 
   /** Entries of the partitions this worker holds. */
