@@ -178,6 +178,27 @@ describe('table-table join', () => {
     );
   });
 
+  it('a joiner that throws dead-letters the write that caused it; the join goes on', async () => {
+    const { app, left, right, agent } = sidesApp<number, number>();
+    const joined = app.tableJoin(
+      left,
+      right,
+      (l, r) => {
+        if (r === 13) throw new Error('unlucky right value');
+        return l + r;
+      },
+      { name: 'sum' },
+    );
+    const harness = await testAgent(agent);
+    await harness.send({ side: 'left', key: 1, value: 1 });
+    await harness.send({ side: 'right', key: 1, value: 13 });
+    await harness.send({ side: 'left', key: 2, value: 2 });
+    await harness.send({ side: 'right', key: 2, value: 3 });
+    expect(harness.deadLetters.map((d) => d.reason)).toEqual([expect.stringMatching(/unlucky right value/)]);
+    expect(await joined.toObject()).toEqual({ '2': 5 });
+    await harness.stop();
+  });
+
   it('refuses a global side with a message naming it', () => {
     const { app, left } = sidesApp<number, number>();
     const names = app.globalTable<number, string>('names');
