@@ -29,6 +29,8 @@ export {
   RecordsRefusedError,
   StromError,
 } from './errors/errors.js';
+export type { ForeignKeyJoiner, ForeignKeyJoinKind, ForeignKeyJoinOptions } from './joins/foreign-key.js';
+export type { TableJoiner, TableJoinKind, TableJoinOptions } from './joins/table-table.js';
 export type { LogFormat, Logger, LogLevel } from './logging/logger.js';
 export { createLogger, LOG_LEVELS } from './logging/logger.js';
 export { MemoryStore } from './stores/memory-store.js';

@@ -3,6 +3,19 @@ import { AppReset, type ResetPlan, type ResetSubject } from '../admin/app-reset.
 import { type ReadTopicOptions, type RecordsHandler, TopicReader } from '../admin/topic-reader.js';
 import { Agent, type AgentFn, type AgentOptions } from '../agents/agent.js';
 import { ConfigError } from '../errors/errors.js';
+import {
+  ForeignKeyJoin,
+  type ForeignKeyJoiner,
+  type ForeignKeyJoinKind,
+  type ForeignKeyJoinOptions,
+} from '../joins/foreign-key.js';
+import { joinHost } from '../joins/join-host.js';
+import {
+  TableJoin,
+  type TableJoiner,
+  type TableJoinKind,
+  type TableJoinOptions,
+} from '../joins/table-table.js';
 import { createLogger, type Logger, type LogLevel } from '../logging/logger.js';
 import type { Stream } from '../streams/stream.js';
 import { changelogCodec } from '../tables/changelog.js';
@@ -138,6 +151,54 @@ export class App {
   globalTable<K, V>(name: string, options?: TableOptions<K, V>): Table<K, V, V | undefined>;
   globalTable<K, V>(name: string, options: TableOptions<K, V> = {}): Table<K, V, V | undefined> {
     return this.addTable(name, { ...options, global: true });
+  }
+
+  /**
+   * A table joined from two co-partitioned tables (Kafka Streams' KTable-KTable join): its value
+   * for a key follows both sides' writes and deletes. See docs/joins.md.
+   *
+   * @example
+   * const zoneRides = app.tableJoin(ridesPerZone, zoneNames, (rides, zone) => ({ zone, rides }), {
+   *   name: 'zone_rides', kind: 'left',
+   * })
+   */
+  tableJoin<K, L, R, J, Kind extends TableJoinKind = 'inner'>(
+    left: Table<K, L, unknown>,
+    right: Table<K, R, unknown>,
+    joiner: TableJoiner<K, L, R, J, Kind>,
+    options: TableJoinOptions<Kind>,
+  ): Table<K, J, J | undefined> {
+    const join = joiner as (left: L | undefined, right: R | undefined, key: K) => J;
+    return new TableJoin(this.joinHost(), left, right, join, options.kind ?? 'inner', options).table;
+  }
+
+  /**
+   * A table of the left table's rows joined to the right table's row their foreign key names
+   * (Kafka Streams' foreign-key KTable join); the tables need not be co-partitioned. See docs/joins.md.
+   *
+   * @example
+   * const ridesWithVendor = app.foreignKeyJoin(rides, vendors, (ride) => ride.vendorId,
+   *   (ride, vendor) => ({ ...ride, vendor: vendor.name }), { name: 'rides_with_vendor' })
+   */
+  foreignKeyJoin<K, L, F, R, J, Kind extends ForeignKeyJoinKind = 'inner'>(
+    left: Table<K, L, unknown>,
+    right: Table<F, R, unknown>,
+    foreignKey: (value: L, key: K) => F | undefined | null,
+    joiner: ForeignKeyJoiner<K, L, R, J, Kind>,
+    options: ForeignKeyJoinOptions<Kind>,
+  ): Table<K, J, J | undefined> {
+    const join = joiner as (left: L, right: R | undefined, key: K) => J;
+    const kind = options.kind ?? 'inner';
+    return new ForeignKeyJoin(this.joinHost(), left, right, foreignKey, join, kind, options).table;
+  }
+
+  private joinHost() {
+    return joinHost({
+      log: this.log,
+      context: this.context,
+      addTable: (name, options) => this.addTable(name, options),
+      addAgent: (agent) => this.addAgent(agent),
+    });
   }
 
   get tables(): readonly Table<unknown, unknown>[] {

@@ -1,3 +1,4 @@
+import type { Agent } from '../agents/agent.js';
 import type { CodecSpec } from '../codecs/codecs.js';
 import { ConfigError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
@@ -31,6 +32,8 @@ export class AppContext implements TopicHost {
   private readonly topics = new Map<string, Topic>();
   /** The app's tables, in declaration order. */
   readonly tables: Table<unknown, unknown>[] = [];
+  /** Agents of foreign-key joins: the test harness runs them beside the agent it tests. */
+  readonly joinAgents: Agent[] = [];
   /** Repartition topic name -> the topics whose partition count it copies. */
   private readonly derivedFrom = new Map<string, readonly Topic[]>();
   private readonly repartitionTopics = new Set<string>();

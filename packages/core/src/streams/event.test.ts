@@ -21,6 +21,27 @@ describe('Completion', () => {
     expect(events.every((e) => e.finished)).toBe(true);
   });
 
+  it('waits for work an event holds it for (a join write), even a failed one, after the event is done', async () => {
+    const completion = new Completion(1);
+    const event = new StreamEvent('t', 0, message, null, null, completion);
+    let settled = false;
+    void completion.settled.then(() => {
+      settled = true;
+    });
+    let fail: (error: Error) => void = () => undefined;
+    event.holdUntil(
+      new Promise((_, reject) => {
+        fail = reject;
+      }),
+    );
+    event.done();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(settled).toBe(false);
+    fail(new Error('joiner failed'));
+    await completion.settled;
+    expect(settled).toBe(true);
+  });
+
   it('is settled at once when it counts nothing', async () => {
     await expect(new Completion(0).settled).resolves.toBeUndefined();
   });

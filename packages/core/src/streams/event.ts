@@ -29,6 +29,11 @@ export class Completion {
     if (count === 0) this.resolve();
   }
 
+  /** One more piece of work to wait for (see {@link StreamEvent.holdUntil}). */
+  addOne(): void {
+    this.remaining += 1;
+  }
+
   finishOne(): void {
     this.remaining -= 1;
     if (this.remaining === 0) this.resolve();
@@ -66,6 +71,18 @@ export class StreamEvent<V = unknown, K = unknown> implements EventInfo<V, K> {
       this.completion = undefined;
       completion.finishOne();
     }
+  }
+
+  /**
+   * Keeps the batch of this unfinished event from committing until `work` settles: the writes a
+   * join makes for this event's table write, when they had to wait for a store read.
+   */
+  holdUntil(work: Promise<unknown>): void {
+    const completion = this.completion;
+    if (completion === undefined) return;
+    completion.addOne();
+    const release = () => completion.finishOne();
+    work.then(release, release);
   }
 
   get finished(): boolean {

@@ -31,6 +31,9 @@ export interface TableOptions<K, V> {
   value?: ZodType<V>;
 }
 
+/** Called after a write to a table (value undefined: deleted); joins use it to follow their sides. */
+export type TableChangeListener<K, V> = (key: K, value: V | undefined) => void | Promise<void>;
+
 /** Who holds the table's partitions: the worker (assigned ones) or the test harness (any). */
 export interface TablePartitions {
   partitionFor(table: Table<unknown, unknown>, partition: number): TablePartition<unknown> | undefined;
@@ -62,6 +65,8 @@ export class Table<K = unknown, V = unknown, R = V | undefined> {
   private readonly defaultValue: (() => V) | undefined;
   private holder: TablePartitions | undefined;
   private windowSpec: WindowSpec | undefined;
+  /** Joins that follow this table's writes (see joins/). */
+  private readonly changeListeners: Array<TableChangeListener<K, V>> = [];
 
   /** @internal use `app.table()` */
   constructor(name: string, changelog: Topic, options: TableOptions<K, V> & { global?: boolean }) {
@@ -94,13 +99,13 @@ export class Table<K = unknown, V = unknown, R = V | undefined> {
    */
   set(key: K, value: V): void | Promise<void> {
     const { partition, id } = this.writePartition(key);
-    return partition.write(id, value);
+    return this.changed(key, value, partition.write(id, value));
   }
 
   /** Deletes `key` (a tombstone in the changelog); returns a promise as {@link set} does. */
   delete(key: K): void | Promise<void> {
     const { partition, id } = this.writePartition(key);
-    return partition.write(id, undefined);
+    return this.changed(key, undefined, partition.write(id, undefined));
   }
 
   /** Reads `key`, applies `fn`, stores and returns the result (waiting for room in the producer if it is full). */
@@ -109,9 +114,52 @@ export class Table<K = unknown, V = unknown, R = V | undefined> {
     const hit = partition.peek(id);
     const current = hit.found ? hit.value : await partition.get(id);
     const next = fn((current === undefined ? this.defaultValue?.() : current) as R);
-    const full = partition.write(id, next);
+    const full = this.changed(key, next, partition.write(id, next));
     if (full !== undefined) await full;
     return next;
+  }
+
+  /**
+   * @internal a join follows this table: `listener` runs after every write made through
+   * set/delete/update, in the writing event's context (so its own writes go to the same partition).
+   */
+  onChange(listener: TableChangeListener<K, V>): void {
+    this.changeListeners.push(listener);
+  }
+
+  /** @internal the stored value of `key` (no default): what joins read */
+  async current(key: K): Promise<V | undefined> {
+    return this.read(changelogCodec.keyId(key));
+  }
+
+  /**
+   * @internal the stored value of `key` in the current event's partition when it is in memory
+   * (`found` false: only the store knows; read it with {@link current}); joins read it without waiting
+   */
+  peekCurrent(key: K): { found: boolean; value: V | undefined } {
+    const event = this.global ? undefined : currentEventFor(this);
+    const p = this.global ? ALL_PARTITIONS : event?.partition;
+    const partition =
+      p === undefined ? undefined : this.holder?.partitionFor(this as Table<unknown, unknown>, p);
+    if (partition === undefined) return { found: false, value: undefined };
+    return partition.peek(changelogCodec.keyId(key)) as { found: boolean; value: V | undefined };
+  }
+
+  /** Runs the change listeners after a write; returns a promise if the write or a listener must be awaited. */
+  private changed(key: K, value: V | undefined, written: void | Promise<void>): void | Promise<void> {
+    if (this.changeListeners.length === 0) return written;
+    // listeners run at once (a join's in-memory path makes its writes before set() returns)
+    const waits: Array<Promise<void>> = [];
+    if (written !== undefined) waits.push(written);
+    for (const listener of this.changeListeners) {
+      const pending = listener(key, value);
+      if (pending !== undefined) waits.push(pending);
+    }
+    if (waits.length === 0) return;
+    const all = Promise.all(waits).then(() => undefined);
+    // committed only once the joins' writes are made, even if the caller does not await
+    currentEventFor(this)?.holdUntil(all);
+    return all;
   }
 
   /** Entries of the partitions this worker holds. */

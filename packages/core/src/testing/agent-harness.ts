@@ -86,10 +86,14 @@ export class AgentHarness<V, K = unknown, Out = unknown> implements ActorHost {
   async start(): Promise<void> {
     this.uninstallSender = this.context.useSender(this.recorder);
     for (const table of this.context.tables) table.attach(this.tables);
-    for (let i = 0; i < this.agent.concurrency; i++) {
-      const actor = new Actor(this.agent as unknown as Agent, i, this);
-      this.actors.push(actor);
-      actor.start();
+    // the agents of the app's foreign-key joins run too: the join answers through them
+    const joinAgents = this.context.joinAgents.filter((a) => a !== (this.agent as unknown as Agent));
+    for (const agent of [this.agent as unknown as Agent, ...joinAgents]) {
+      for (let i = 0; i < agent.concurrency; i++) {
+        const actor = new Actor(agent, i, this);
+        this.actors.push(actor);
+        actor.start();
+      }
     }
     await Promise.all(this.actors.map((a) => a.ready));
   }

@@ -181,10 +181,14 @@ export class Worker implements ActorHost {
       }
       this.uninstallSender = this.context.useSender(this.sender());
       step(await this.startActors());
+      // a foreign-key join's topics take their count from the tables, not the other way round
+      const joinTopics = new Set(this.context.joinAgents.flatMap((a) => a.topics));
+      const sourceTopics = this.router.topics().filter((t) => !joinTopics.has(t));
       for (const table of this.context.tables) {
         // a global table is not co-partitioned with anything: it keeps its own (or the default) count
-        if (table.partitions === undefined && !table.global) {
-          this.context.deriveFrom(table.changelog, this.router.topics());
+        // a join's table is already derived from the tables it joins
+        if (table.partitions === undefined && !table.global && !this.context.sourcesOf(table.changelog)) {
+          this.context.deriveFrom(table.changelog, sourceTopics);
         }
       }
       const description = step(await this.ensureTopics());
