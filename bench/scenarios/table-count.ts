@@ -29,13 +29,13 @@ import {
 } from '../lib/broker.js';
 import type { SystemProcess } from '../lib/processes.js';
 import {
+  coalescesChangelog,
   drain,
   failed,
   measuredResult,
   probeRides,
   sendAtRate,
   withSystem,
-  coalescesChangelog,
   writesTransactions,
 } from './common.js';
 import type { ImplementedScenario, RunContext, RunResult } from './types.js';
@@ -231,7 +231,10 @@ export abstract class TableCountScenario implements ImplementedScenario {
     while (finishedAt === undefined) {
       const exit = proc.exited;
       if (exit)
-        return fail(`the process exited (code ${exit.code}, signal ${exit.signal}); see ${proc.logFile}`, complete);
+        return fail(
+          `the process exited (code ${exit.code}, signal ${exit.signal}); see ${proc.logFile}`,
+          complete,
+        );
       if (Date.now() > deadline)
         return fail(`timeout: ${complete} of ${this.expected.size} keys reached their count`, complete);
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -298,7 +301,8 @@ export abstract class TableCountScenario implements ImplementedScenario {
     };
     const deadline = Date.now() + 60_000;
     while (!reached()) {
-      if (Date.now() > deadline) return `latency probe: the changelog did not reach the probe rides' counts in 60 s`;
+      if (Date.now() > deadline)
+        return `latency probe: the changelog did not reach the probe rides' counts in 60 s`;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     // per key, the k-th ride sent (by input append time) brings the count to base + k
