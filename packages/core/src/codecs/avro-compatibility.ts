@@ -66,7 +66,8 @@ export function readProblem(reader: AvroType, writer: AvroType, path = ''): stri
       const at = path ? `${path}.${field.name}` : field.name;
       const written = writerFields.find((f) => f.name === field.name);
       if (!written) {
-        if (field.defaultValue() === undefined) return `field '${at}' has no default and old records lack it`;
+        if (field.defaultValue() === undefined)
+          return `field '${at}' is missing from the written data and has no default`;
         continue;
       }
       const problem = readProblem(field.type, written.type, at);

@@ -297,7 +297,9 @@ class TimestampMillis extends avro.types.LogicalType {
   }
   protected override _toValue(value: unknown): number | undefined {
     if (value instanceof Date) return value.getTime();
-    return typeof value === 'number' ? value : undefined;
+    // ISO text, as JSON input (strom send) carries dates
+    const ms = typeof value === 'string' ? Date.parse(value) : value;
+    return typeof ms === 'number' && Number.isFinite(ms) ? ms : undefined;
   }
   protected override _resolve(type: avro.Type): ((v: number) => number) | undefined {
     if (avro.Type.isType(type, 'long', 'int', 'logical:timestamp-millis')) return (v) => v;
