@@ -85,7 +85,7 @@ describe('Avro through the schema registry', () => {
     const [raw] = await collect(name, 1);
     const registered = await registry.version(`${name}-value`, 'latest');
     expect(JSON.parse(registered.schema)).toMatchObject({ type: 'record', name: expect.any(String) });
-    const bytes = Buffer.from(raw!.value!, 'latin1');
+    const bytes = raw!.valueBytes!;
     expect(bytes[0]).toBe(0); // magic byte
     expect(bytes.readUInt32BE(1)).toBe(registered.id);
   });

@@ -134,7 +134,28 @@ class AvroTopicCodec implements Codec {
         `the avro codec of topic '${this.binding.topic}' has no schema id yet: send through the topic (it registers the schema first) or await topic.prepare()`,
       );
     }
-    return Buffer.concat([this.header, this.reader.toBuffer(value)]);
+    try {
+      return Buffer.concat([this.header, this.reader.toBuffer(value)]);
+    } catch {
+      throw new StromError(
+        'ENCODE',
+        `${this.binding.part} does not fit the Avro schema of topic '${this.binding.topic}': ${this.misfit(value)}`,
+      );
+    }
+  }
+
+  /** Where a value does not fit the schema: `total_amount: "x" is not a double`. */
+  private misfit(value: unknown): string {
+    const problems: string[] = [];
+    this.reader.isValid(value, {
+      errorHook: (path, found, type) => {
+        const expected = typeof type.typeName === 'string' ? type.typeName.replace(/^logical:/, '') : 'value';
+        problems.push(
+          `${path.join('.') || 'the value'}: ${JSON.stringify(found) ?? 'undefined'} is not ${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}`,
+        );
+      },
+    });
+    return problems.join('; ') || 'the Avro encoder refused it';
   }
 
   decode(bytes: Buffer): unknown {

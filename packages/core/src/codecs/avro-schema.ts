@@ -40,7 +40,7 @@ export interface AvroMeta {
 /** What {@link zodToAvro} derives: the schema, and how to turn a decoded Avro value back into what the zod schema expects. */
 export interface DerivedAvro {
   schema: AvroSchema;
-  /** Decoded Avro -> zod input: `null` of optional-only fields becomes absent, decimals of `z.number()` numbers. */
+  /** Decoded Avro -> zod input: plain objects, `null` of optional-only fields absent, decimals of `z.number()` numbers. */
   fromAvro(value: unknown): unknown;
 }
 
@@ -120,26 +120,24 @@ class Deriver {
           if (!AVRO_NAME.test(field))
             this.unmapped(at, 'field', 'Avro field names are letters, digits and _');
           const derived = this.field(fieldSchema, at, `${name}${pascal(field)}`);
-          if (derived.fix !== identity) fixes.push([field, derived.fix]);
+          fixes.push([field, derived.fix]);
           return {
             name: field,
             type: derived.type,
             ...(derived.hasDefault ? { default: derived.default } : {}),
           };
         });
-        const fix: Fix =
-          fixes.length === 0
-            ? identity
-            : (value) => {
-                if (value === null || typeof value !== 'object') return value;
-                const record = value as Record<string, unknown>;
-                for (const [field, f] of fixes) {
-                  const out = f(record[field]);
-                  if (out === undefined) delete record[field];
-                  else record[field] = out;
-                }
-                return record;
-              };
+        // a plain object, as JSON gives: avsc reads records into instances of generated classes
+        const fix: Fix = (value) => {
+          if (value === null || typeof value !== 'object') return value;
+          const record = value as Record<string, unknown>;
+          const out: Record<string, unknown> = {};
+          for (const [field, f] of fixes) {
+            const v = f(record[field]);
+            if (v !== undefined) out[field] = v;
+          }
+          return out;
+        };
         return { type: { type: 'record', name, fields }, fix };
       }
       case 'number': {

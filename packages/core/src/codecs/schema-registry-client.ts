@@ -58,10 +58,15 @@ export class SchemaRegistryClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (cause) {
-      throw new SchemaRegistryError(`schema registry at ${this.url} did not answer (${method} ${path})`, {
-        status: 0,
-        cause,
-      });
+      const reason =
+        cause instanceof Error && cause.cause instanceof Error ? cause.cause.message : String(cause);
+      throw new SchemaRegistryError(
+        `schema registry at ${this.url} did not answer (${reason}): start one (pnpm registry start) or set SCHEMA_REGISTRY_URL`,
+        {
+          status: 0,
+          cause,
+        },
+      );
     }
     const text = await res.text();
     let payload: unknown;
