@@ -1,6 +1,7 @@
 import { App, avroCodec, SchemaRegistryClient, z } from '@strom/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { brokers, collect, createTopic, testLogLevel, uniqueName } from '../support/kafka.js';
+import { registryUrl } from '../support/registry.js';
 import { captureCli } from '../support/run-cli.js';
 
 const Ride = z.object({ vendor_id: z.int32(), total_amount: z.number(), pickup: z.date() });
@@ -12,13 +13,6 @@ beforeEach(() => {
 afterEach(() => {
   process.env = savedEnv;
 });
-
-function registryUrl(): string {
-  const url = process.env.SCHEMA_REGISTRY_URL;
-  if (!url)
-    throw new Error('SCHEMA_REGISTRY_URL is not set: run through vitest (test/support/registry-setup.ts)');
-  return url;
-}
 
 describe('strom schemas and strom send on Avro topics', () => {
   const registry = new SchemaRegistryClient({ url: registryUrl() });

@@ -2,18 +2,12 @@ import { App, avroCodec, DEAD_LETTER_HEADERS, SchemaRegistryClient, z } from '@s
 import { afterEach, describe, expect, it } from 'vitest';
 import { brokers, collect, createTopic, kafka, testLogLevel, uniqueName } from '../support/kafka.js';
 import { eventually } from '../support/produce.js';
+import { registryUrl } from '../support/registry.js';
 
 const stops: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (stops.length) await stops.pop()!();
 });
-
-function registryUrl(): string {
-  const url = process.env.SCHEMA_REGISTRY_URL;
-  if (!url)
-    throw new Error('SCHEMA_REGISTRY_URL is not set: run through vitest (test/support/registry-setup.ts)');
-  return url;
-}
 
 function newApp(): App {
   return new App({ id: uniqueName('avro-test'), broker: brokers(), logLevel: testLogLevel() });

@@ -28,6 +28,10 @@ export interface AvroCodecOptions {
   autoRegister?: boolean;
 }
 
+/** Tries and backoff of fetching a writer's schema from a registry that does not answer: about 5 s in all. */
+const FETCH_ATTEMPTS = 4;
+const FETCH_BACKOFF_MS = 800;
+
 /** Magic byte + 4-byte schema id, then the Avro payload (the Confluent wire format). */
 const HEADER_BYTES = 5;
 
@@ -189,13 +193,27 @@ class AvroTopicCodec implements Codec {
   }
 
   private async loadWriter(id: number): Promise<void> {
+    let text: string | undefined;
+    // a registry that is briefly away (restart, overload) gets a few seconds before the records
+    // that need it are dead-lettered; a failure is not cached, so the next batch asks again
+    for (let attempt = 1; text === undefined; attempt++) {
+      try {
+        text = await this.registry().schemaById(id);
+      } catch (error) {
+        if (error instanceof SchemaRegistryError && error.status === 404) {
+          this.writers.set(id, { error: `unknown schema id ${id} (the registry has no such schema)` });
+          return;
+        }
+        const passing = error instanceof SchemaRegistryError && (error.status === 0 || error.status >= 500);
+        if (!passing || attempt >= FETCH_ATTEMPTS) return;
+        await new Promise((r) => setTimeout(r, FETCH_BACKOFF_MS * attempt));
+      }
+    }
     let writer: avro.Type;
     try {
-      writer = avroType(JSON.parse(await this.registry().schemaById(id)) as AvroSchema);
+      writer = avroType(JSON.parse(text) as AvroSchema);
     } catch (error) {
-      // a registry that is down is not cached: the next batch asks again
-      if (error instanceof SchemaRegistryError && error.status === 404)
-        this.writers.set(id, { error: `unknown schema id ${id} (the registry has no such schema)` });
+      this.writers.set(id, { error: `schema id ${id} is not an Avro schema: ${(error as Error).message}` });
       return;
     }
     try {
