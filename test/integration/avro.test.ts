@@ -138,6 +138,25 @@ describe('Avro through the schema registry', () => {
     expect(await registry.versions(`${name}-value`)).toEqual([1]);
   });
 
+  it('registers under the record name with RecordNameStrategy, and refuses zod types with no Avro mapping at declaration', async () => {
+    const app = newApp();
+    const namespace = uniqueName('com.example').replace(/-/g, '_');
+    const topic = app.topic(uniqueName('avro-by-record'), {
+      value: RideV1,
+      valueCodec: avroCodec({ subjectStrategy: 'record', name: 'RideRecord', namespace }),
+    });
+    await topic.prepare();
+    const registered = await registry.version(`${namespace}.RideRecord`, 'latest');
+    expect(JSON.parse(registered.schema)).toMatchObject({ name: 'RideRecord', namespace });
+    expect(topic.encodeValue({ VendorID: 1, total_amount: 2 })!.readUInt32BE(1)).toBe(registered.id);
+    expect(() =>
+      app.topic(uniqueName('avro-unmapped'), {
+        value: z.object({ fare: z.bigint() }),
+        valueCodec: avroCodec(),
+      }),
+    ).toThrow("zod type 'bigint' at 'fare' has no Avro mapping: use z.number().int() (Avro long)");
+  });
+
   it('dead-letters bad Avro input with the reason and goes on with the records around it', async () => {
     const name = await createTopic(uniqueName('avro-dlq'), { partitions: 1 });
     const app = newApp();
