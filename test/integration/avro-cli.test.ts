@@ -43,7 +43,7 @@ describe('strom schemas and strom send on Avro topics', () => {
     expect(bad.stderr).toMatch(/^strom: --compatibility must be one of NONE, BACKWARD/);
   });
 
-  it('strom send encodes JSON through the registry, and names the fields of a value that does not fit', async () => {
+  it('strom send encodes JSON through the registry, strom topic tail decodes it, and send names the fields of a value that does not fit', async () => {
     const name = await createTopic(uniqueName('cli-avro-send'), { partitions: 1 });
     const app = new App({ id: uniqueName('cli-avro-send'), broker: brokers(), logLevel: testLogLevel() });
     const topic = app.topic(name, { value: Ride, valueCodec: avroCodec() });
@@ -56,6 +56,12 @@ describe('strom schemas and strom send on Avro topics', () => {
       total_amount: 17.5,
       pickup: new Date('2021-01-01T00:15:56Z'),
     });
+
+    const tail = await captureCli(['topic', 'tail', name, '-n', '1', '-b', brokers().join(',')], app);
+    expect(tail.code).toBe(0);
+    expect(tail.stdout).toContain(
+      'value={"vendor_id":2,"total_amount":17.5,"pickup":"2021-01-01T00:15:56.000Z"}',
+    );
 
     const misfit = await captureCli(
       ['send', name, '{"vendor_id": 2, "total_amount": "lots"}', '-b', brokers().join(',')],
