@@ -12,7 +12,7 @@ export default defineConfig({
     ],
     // the fault suite runs on its own: pnpm test:faults (vitest.faults.config.ts)
     exclude: ['**/node_modules/**', 'test/faults/**'],
-    globalSetup: ['test/support/global-setup.ts'],
+    globalSetup: ['test/support/global-setup.ts', 'test/support/registry-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // integration tests share one broker and spawn worker processes: on a 2-core machine, files

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { App } from '@strom/core';
+import { avroSummary, runAvroDemo } from './avro-demo.js';
 import { DemoCluster, ensureBroker } from './demo-support.js';
 import { produceRides } from './produce.js';
 import { RIDES_TOPIC } from './rides.js';
@@ -196,6 +197,7 @@ function summary(r: DemoResult): string {
 if (import.meta.url === pathToFileURL(resolve(process.argv[1] ?? '')).href) {
   try {
     console.log(summary(await runDemo()));
+    console.log(avroSummary(await runAvroDemo()));
     process.exit(0);
   } catch (error) {
     console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);

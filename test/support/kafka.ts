@@ -144,6 +144,8 @@ export interface CollectedMessage {
   offset: string;
   key: string | null;
   value: string | null;
+  /** The value's bytes as they are (binary formats such as Avro). */
+  valueBytes: Buffer | null;
   headers: IHeaders;
   timestamp: string;
 }
@@ -202,6 +204,7 @@ export async function collect(
               offset: m.offset,
               key: m.key ? m.key.toString('utf8') : null,
               value: m.value ? m.value.toString('utf8') : null,
+              valueBytes: m.value ?? null,
               headers: m.headers ?? {},
               timestamp: m.timestamp,
             });

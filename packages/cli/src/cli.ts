@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { agentsCommand } from './commands/agents.js';
 import { newCommand } from './commands/new.js';
 import { resetCommand } from './commands/reset.js';
+import { schemasCommand } from './commands/schemas.js';
 import { sendCommand } from './commands/send.js';
 import { tableCommand, tablesCommand } from './commands/tables.js';
 import { topicCommand } from './commands/topic.js';
@@ -43,9 +44,10 @@ export async function runCli(argv: string[], options: { app?: App } = {}): Promi
     .command(topicCommand(context))
     .command(resetCommand(context) as never)
     .command(newCommand() as never)
+    .command(schemasCommand() as never)
     .demandCommand(
       1,
-      'name a command: worker, send, agents, topics, topic, tables, table, reset or new (see --help)',
+      'name a command: worker, send, agents, topics, topic, tables, table, reset, new or schemas (see --help)',
     )
     .strict()
     .locale('en')

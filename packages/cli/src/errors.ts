@@ -38,6 +38,9 @@ export function explain(error: unknown, brokers: readonly string[]): { message: 
   }
   if (error instanceof CommandError) return { message: error.message, code: EXIT.failure };
   if (isStromError(error) && error.code === 'CONFIG') return { message: error.message, code: EXIT.usage };
+  // schema registry errors say which registry and why; their causes are not Kafka's
+  if (isStromError(error) && (error.code === 'SCHEMA' || error.code === 'ENCODE'))
+    return { message: error.message, code: EXIT.failure };
   if (isConnectionError(error)) {
     return {
       message: `cannot reach Kafka at ${brokers.join(',')}: start a broker (pnpm kafka start) or pass --broker host:port`,

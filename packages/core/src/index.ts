@@ -19,8 +19,16 @@ export type { AgentSource } from './app/app.js';
 export { App } from './app/app.js';
 export type { AppOptions, AppSettings } from './app/settings.js';
 export { appSettingsSchema } from './app/settings.js';
-export type { Codec, CodecName, CodecSpec } from './codecs/codecs.js';
+export type { AvroCodecOptions } from './codecs/avro-codec.js';
+export { avroCodec } from './codecs/avro-codec.js';
+export type { CompatibilityLevel } from './codecs/avro-compatibility.js';
+export { COMPATIBILITY_LEVELS, compatibilityProblems } from './codecs/avro-compatibility.js';
+export type { AvroMeta, AvroSchema, DerivedAvro } from './codecs/avro-schema.js';
+export { zodToAvro } from './codecs/avro-schema.js';
+export type { Codec, CodecBinding, CodecName, CodecSpec } from './codecs/codecs.js';
 export { jsonCodec, rawCodec, stringCodec } from './codecs/codecs.js';
+export type { SubjectVersion } from './codecs/schema-registry-client.js';
+export { SchemaRegistryClient, SchemaRegistryError } from './codecs/schema-registry-client.js';
 export type { RefusedRecord, StromErrorCode } from './errors/errors.js';
 export {
   ConfigError,

@@ -29,9 +29,9 @@ interface Source {
   report(sent: number): string[];
 }
 
-/** A JSON topic gets JSON (a bare word is sent as a JSON string); others get the text as typed. */
+/** A JSON or Avro topic gets JSON (a bare word is sent as a JSON string); others get the text as typed. */
 function parseFor(codec: Codec, text: string): unknown {
-  if (codec.name !== 'json') return text;
+  if (codec.name !== 'json' && codec.name !== 'avro') return text;
   try {
     return JSON.parse(text);
   } catch {

@@ -1,4 +1,4 @@
-import { type App, deadLetterTopicName, type Topic, type TopicRecord } from '@strom/core';
+import { type App, type Codec, deadLetterTopicName, type Topic, type TopicRecord } from '@strom/core';
 import { resolveCodec } from '@strom/core/cli-support';
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandContext, GlobalArgs } from '../context.js';
@@ -37,6 +37,28 @@ function codecsFor(app: App | undefined, topics: readonly Topic[]) {
     if (topic) return { key: topic.keyCodec, value: topic.valueCodec };
     return { key: resolveCodec(app.settings.keyCodec), value: resolveCodec(app.settings.valueCodec) };
   };
+}
+
+/** Lets codecs that need it (Avro) fetch what decoding these records takes. */
+async function preload(
+  records: readonly TopicRecord[],
+  codecs: (record: TopicRecord) => RecordCodecs | undefined,
+): Promise<void> {
+  const byCodec = new Map<Codec, (Buffer | null)[]>();
+  const add = (codec: Codec, bytes: Buffer | null) => {
+    if (!codec.preload) return;
+    const list = byCodec.get(codec) ?? [];
+    list.push(bytes);
+    byCodec.set(codec, list);
+  };
+  for (const record of records) {
+    const pair = codecs(record);
+    if (pair) {
+      add(pair.key, record.key);
+      add(pair.value, record.value);
+    }
+  }
+  await Promise.all([...byCodec].map(([codec, bytes]) => codec.preload?.(bytes)));
 }
 
 /** `strom topic tail <name>`: print records of a topic or of its dead-letter topic. */
@@ -93,6 +115,7 @@ function tailCommand(context: CommandContext): CommandModule<GlobalArgs, TailArg
       const format = args.json ? recordJson : recordLine;
       const stop = new AbortController();
       const onSignal = () => stop.abort();
+      let printing = Promise.resolve();
       if (args.follow) {
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
@@ -107,9 +130,14 @@ function tailCommand(context: CommandContext): CommandModule<GlobalArgs, TailArg
             signal: stop.signal,
           },
           (records) => {
-            process.stdout.write(`${records.map((r) => format(r, codecs(r))).join('\n')}\n`);
+            // schema-registry codecs fetch writers' schemas first: print in order, after that
+            printing = printing.then(async () => {
+              await preload(records, codecs);
+              process.stdout.write(`${records.map((r) => format(r, codecs(r))).join('\n')}\n`);
+            });
           },
         );
+        await printing;
         if (count === 0 && !args.json) process.stderr.write(`no records in ${name}\n`);
       } finally {
         process.off('SIGINT', onSignal);

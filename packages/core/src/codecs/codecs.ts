@@ -1,4 +1,12 @@
+import type { ZodType } from 'zod';
 import { ConfigError } from '../errors/errors.js';
+
+/** What a codec is bound to: one part of one topic, and that part's zod schema if it has one. */
+export interface CodecBinding {
+  topic: string;
+  part: 'key' | 'value';
+  schema: ZodType | undefined;
+}
 
 /**
  * Turns values into bytes and back. `decode` may throw: the worker turns the error into a
@@ -8,6 +16,12 @@ export interface Codec {
   readonly name: string;
   encode(value: unknown): Buffer;
   decode(bytes: Buffer): unknown;
+  /** A codec that depends on its topic (a schema registry subject) returns a copy bound to it. */
+  bind?(binding: CodecBinding): Codec;
+  /** Async set-up before the first encode (register a schema): at worker start, or before the first send. */
+  prepare?(): Promise<void>;
+  /** Async look-ups that decoding this batch needs (writer schemas by id); never rejects. */
+  preload?(batch: readonly (Buffer | null)[]): Promise<void>;
 }
 
 export type CodecName = 'json' | 'string' | 'raw';
@@ -37,6 +51,12 @@ export const rawCodec: Codec = {
 };
 
 const BUILT_IN: Record<CodecName, Codec> = { json: jsonCodec, string: stringCodec, raw: rawCodec };
+
+/** The codec of a topic part: `spec` resolved, then bound to the topic when it binds. */
+export function topicCodec(spec: CodecSpec, binding: CodecBinding): Codec {
+  const codec = resolveCodec(spec);
+  return codec.bind ? codec.bind(binding) : codec;
+}
 
 export function resolveCodec(spec: CodecSpec): Codec {
   if (typeof spec !== 'string') return spec;

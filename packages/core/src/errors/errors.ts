@@ -16,7 +16,8 @@ export type StromErrorCode =
   | 'REFUSED'
   | 'NOT_RUNNING'
   | 'USAGE'
-  | 'STORE';
+  | 'STORE'
+  | 'SCHEMA';
 
 export interface RecordCoordinates {
   topic?: string;

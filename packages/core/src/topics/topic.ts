@@ -1,6 +1,6 @@
 import type { ZodType } from 'zod';
 import { z } from 'zod';
-import { type Codec, type CodecSpec, resolveCodec } from '../codecs/codecs.js';
+import { type Codec, type CodecSpec, topicCodec } from '../codecs/codecs.js';
 import { describeError } from '../errors/errors.js';
 import type { RecordSender } from '../producer/buffered-producer.js';
 import { currentEvent } from '../streams/current-event.js';
@@ -97,6 +97,9 @@ export class Topic<V = unknown, K = unknown> {
   readonly valueSchema: ZodType<V> | undefined;
   private readonly keyValidator: Validator | undefined;
   private readonly valueValidator: Validator | undefined;
+  /** True when a codec must do async set-up (register a schema) before the first encode. */
+  private readonly needsPrepare: boolean;
+  private prepared: Promise<void> | undefined;
 
   constructor(
     private readonly host: TopicHost,
@@ -104,8 +107,17 @@ export class Topic<V = unknown, K = unknown> {
     options: TopicOptions<V, K> & { internal?: boolean } = {},
   ) {
     this.name = name;
-    this.keyCodec = resolveCodec(options.keyCodec ?? host.defaults.keyCodec);
-    this.valueCodec = resolveCodec(options.valueCodec ?? host.defaults.valueCodec);
+    this.keyCodec = topicCodec(options.keyCodec ?? host.defaults.keyCodec, {
+      topic: name,
+      part: 'key',
+      schema: options.key,
+    });
+    this.valueCodec = topicCodec(options.valueCodec ?? host.defaults.valueCodec, {
+      topic: name,
+      part: 'value',
+      schema: options.value,
+    });
+    this.needsPrepare = this.keyCodec.prepare !== undefined || this.valueCodec.prepare !== undefined;
     this.partitions = options.partitions;
     this.replicationFactor = options.replicationFactor ?? host.defaults.replicationFactor;
     this.config = options.config ?? {};
@@ -116,6 +128,29 @@ export class Topic<V = unknown, K = unknown> {
     const validate = options.validate ?? true;
     this.keyValidator = compileValidator(options.key, validate);
     this.valueValidator = compileValidator(options.value, validate);
+  }
+
+  /**
+   * Lets the codecs do their async set-up (register schemas); once, shared by every caller.
+   * The worker calls it at start, `send` before the first record; a failure is retried next call.
+   */
+  prepare(): Promise<void> {
+    if (!this.needsPrepare) return Promise.resolve();
+    if (!this.prepared) {
+      this.prepared = Promise.all([this.keyCodec.prepare?.(), this.valueCodec.prepare?.()]).then(
+        () => undefined,
+      );
+      this.prepared.catch(() => {
+        this.prepared = undefined;
+      });
+    }
+    return this.prepared;
+  }
+
+  /** Lets the codecs fetch what decoding these records needs (writer schemas); never rejects. */
+  async preload(messages: readonly InboundMessage[]): Promise<void> {
+    if (this.keyCodec.preload) await this.keyCodec.preload(messages.map((m) => m.key));
+    if (this.valueCodec.preload) await this.valueCodec.preload(messages.map((m) => m.value));
   }
 
   /** Decodes and validates one record; never throws. */
@@ -169,6 +204,7 @@ export class Topic<V = unknown, K = unknown> {
    * after this record is acknowledged.
    */
   async send(value: V, options: SendOptions<K> = {}): Promise<void> {
+    if (this.needsPrepare) await this.prepare();
     await this.host.sender().send({
       topic: this.name,
       key: this.encodeKey(options.key),

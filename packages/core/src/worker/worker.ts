@@ -192,6 +192,7 @@ export class Worker implements ActorHost {
         }
       }
       const description = step(await this.ensureTopics());
+      step(await Promise.all(this.context.allTopics().map((t) => t.prepare())));
       const stores = new StoreRegistry({ stateDir: settings.stateDir, appId: settings.id, log: this.log });
       this.tables = new TableManager({
         tables: this.context.tables,
@@ -525,6 +526,7 @@ export class Worker implements ActorHost {
       this.transactions?.ready(topic, partition),
     ]).then(() => undefined);
     if ((await this.awaitCompletion(ready, control)) !== 'done' || this.stopping !== undefined) return;
+    await route.topic.preload(batch.messages);
     const { events, completion } = dispatch(
       route.topic,
       partition,

@@ -1,0 +1,100 @@
+/**
+ * The registry the tests run on (`pnpm registry`, or SCHEMA_REGISTRY_URL) answers as the
+ * Confluent schema registry does, for what serializers and `strom` ask of it.
+ */
+import { SchemaRegistryClient, SchemaRegistryError } from '@strom/core';
+import { describe, expect, it } from 'vitest';
+import { uniqueName } from '../support/kafka.js';
+import { registryUrl } from '../support/registry.js';
+
+const record = (fields: object[]) => JSON.stringify({ type: 'record', name: 'Ride', fields });
+const V1 = record([{ name: 'total_amount', type: 'double' }]);
+const V2 = record([
+  { name: 'total_amount', type: 'double' },
+  { name: 'tip', type: ['null', 'double'], default: null },
+]);
+
+async function failure(call: Promise<unknown>): Promise<SchemaRegistryError> {
+  const error = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof SchemaRegistryError))
+    throw new Error(`expected a registry error, got ${String(error)}`);
+  return error;
+}
+
+async function post(path: string, body: unknown): Promise<{ status: number; json: unknown }> {
+  const res = await fetch(`${registryUrl()}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+describe('the schema registry (Confluent REST API)', () => {
+  const registry = new SchemaRegistryClient({ url: registryUrl() });
+
+  it('registers versions, gives identical schemas one id across subjects, and looks them up', async () => {
+    const subject = uniqueName('reg-rides-value');
+    const other = uniqueName('reg-other-value');
+    const id1 = await registry.register(subject, V1);
+    expect(await new SchemaRegistryClient({ url: registryUrl() }).register(subject, V1)).toBe(id1);
+    expect(await registry.register(other, V1)).toBe(id1);
+    const id2 = await registry.register(subject, V2);
+    expect(id2).not.toBe(id1);
+    expect(await registry.versions(subject)).toEqual([1, 2]);
+    expect(await registry.version(subject, 'latest')).toMatchObject({ subject, version: 2, id: id2 });
+    expect(await registry.lookup(subject, V1)).toMatchObject({ version: 1, id: id1 });
+    expect(JSON.parse(await registry.schemaById(id2))).toEqual(JSON.parse(V2));
+    expect(await registry.subjects()).toEqual(expect.arrayContaining([subject, other]));
+  });
+
+  it("answers with Confluent's error codes", async () => {
+    const subject = uniqueName('reg-errors-value');
+    expect(await failure(registry.versions(subject))).toMatchObject({ status: 404, errorCode: 40401 });
+    expect(await failure(registry.schemaById(2_000_000_000))).toMatchObject({
+      status: 404,
+      errorCode: 40403,
+    });
+    await registry.register(subject, V1);
+    expect(await failure(registry.lookup(subject, V2))).toMatchObject({ status: 404, errorCode: 40403 });
+    expect(await failure(registry.register(subject, '{"type": "record"'))).toMatchObject({
+      status: 422,
+      errorCode: 42201,
+    });
+    const incompatible = await failure(
+      registry.register(subject, record([{ name: 'total_amount', type: 'string' }])),
+    );
+    expect(incompatible).toMatchObject({ status: 409, errorCode: 409 });
+  });
+
+  it('keeps compatibility per subject over the default, and checks candidates without registering them', async () => {
+    const subject = uniqueName('reg-compat-value');
+    await registry.register(subject, V2);
+    const own = await fetch(`${registryUrl()}/config/${subject}`);
+    expect(own.status).toBe(404); // no level of its own: Confluent answers 40408 without defaultToGlobal
+    expect(await registry.compatibility(subject)).toBe(await registry.compatibility());
+    await registry.setCompatibility('FORWARD', subject);
+    expect(await registry.compatibility(subject)).toBe('FORWARD');
+    // dropping tip: readers of V2 read it as its default
+    const check = await post(`/compatibility/subjects/${subject}/versions/latest?verbose=true`, {
+      schema: V1,
+    });
+    expect(check).toEqual({ status: 200, json: { is_compatible: true, messages: [] } });
+    const breaking = await post(`/compatibility/subjects/${subject}/versions/latest?verbose=true`, {
+      schema: record([
+        { name: 'total_amount', type: 'double' },
+        { name: 'tip', type: 'string' },
+      ]),
+    });
+    expect(breaking.json).toEqual({
+      is_compatible: false,
+      messages: [
+        `field 'tip' changed type: "string" -> ["null","double"] (FORWARD: readers of version 1 must read new data)`,
+      ],
+    });
+    expect(await registry.versions(subject)).toEqual([1]);
+  });
+});
