@@ -3,6 +3,7 @@ import { AppReset, type ResetPlan, type ResetSubject } from '../admin/app-reset.
 import { type ReadTopicOptions, type RecordsHandler, TopicReader } from '../admin/topic-reader.js';
 import { Agent, type AgentFn, type AgentOptions } from '../agents/agent.js';
 import { ConfigError } from '../errors/errors.js';
+import { type JoinWindowOptions, JoinWindows, joinTableName } from '../joins/join-windows.js';
 import { createLogger, type Logger, type LogLevel } from '../logging/logger.js';
 import type { Stream } from '../streams/stream.js';
 import { changelogCodec } from '../tables/changelog.js';
@@ -138,6 +139,15 @@ export class App {
   globalTable<K, V>(name: string, options?: TableOptions<K, V>): Table<K, V, V | undefined>;
   globalTable<K, V>(name: string, options: TableOptions<K, V> = {}): Table<K, V, V | undefined> {
     return this.addTable(name, { ...options, global: true });
+  }
+
+  /**
+   * Declares the window of a stream-stream join, `stream.join(otherTopic, window, joiner)`, and
+   * the table `<name>-join` that buffers both sides (changelog `<appId>-<name>-join-changelog`).
+   * See docs/joins.md.
+   */
+  joinWindows(name: string, options: JoinWindowOptions): JoinWindows {
+    return new JoinWindows(name, options, this.table(joinTableName(name), { store: options.store }));
   }
 
   get tables(): readonly Table<unknown, unknown>[] {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { joinDefinition } from '../../../../test/support/join-definition.js';
 import { JOIN_STREAM_TIME_ID, JoinBuffer, type JoinSide, type JoinWindowSpec } from './join-buffer.js';
 import type { JoinKind } from './types.js';
 
@@ -27,51 +28,25 @@ function inputs(seed: number, n: number): Input[] {
     clock += Math.floor(next() * 20);
     const r = next();
     const timeMs = r < 0.2 ? clock - Math.floor(next() * 40) : r < 0.25 ? clock - 200 : clock;
-    result.push({ side: next() < 0.5 ? 'left' : 'right', key: Math.floor(next() * 4), timeMs, seq: String(i) });
+    result.push({
+      side: next() < 0.5 ? 'left' : 'right',
+      key: Math.floor(next() * 4),
+      timeMs,
+      seq: String(i),
+    });
   }
   return result;
 }
 
 const label = (i: Input) => `${i.side}:${i.seq}`;
 
-/**
- * The definition, computed over the whole input at once: a record is accepted unless it is more
- * than its window's after-side plus grace behind the stream time at its arrival; accepted left
- * and right records of one key pair up when the right time is in [left - before, left + after];
- * an accepted record with no pair is reported (left joins: left records; outer: both) once the
- * final stream time passed its time + before + after + grace.
- */
-function bruteForce(all: Input[], spec: JoinWindowSpec, kind: JoinKind): string[] {
-  return definition(all, spec, kind).results;
+function definition(all: Input[], spec: JoinWindowSpec, kind: JoinKind) {
+  const inputs = all.map((i) => ({ side: i.side, key: String(i.key), timeMs: i.timeMs, id: label(i) }));
+  return joinDefinition(inputs, spec, kind);
 }
 
-function definition(all: Input[], spec: JoinWindowSpec, kind: JoinKind): { results: string[]; late: number } {
-  let streamTime = Number.NEGATIVE_INFINITY;
-  const accepted: Input[] = [];
-  for (const i of all) {
-    const after = i.side === 'left' ? spec.afterMs : spec.beforeMs;
-    if (i.timeMs + after + spec.graceMs < streamTime) continue;
-    accepted.push(i);
-    streamTime = Math.max(streamTime, i.timeMs);
-  }
-  const results: string[] = [];
-  const matched = new Set<Input>();
-  for (const l of accepted.filter((i) => i.side === 'left')) {
-    for (const r of accepted.filter((i) => i.side === 'right')) {
-      if (l.key === r.key && r.timeMs >= l.timeMs - spec.beforeMs && r.timeMs <= l.timeMs + spec.afterMs) {
-        results.push(`${label(l)}+${label(r)}`);
-        matched.add(l).add(r);
-      }
-    }
-  }
-  const closeAfter = spec.beforeMs + spec.afterMs + spec.graceMs;
-  for (const i of accepted) {
-    const keeps = i.side === 'left' ? kind !== 'inner' : kind === 'outer';
-    if (keeps && !matched.has(i) && i.timeMs + closeAfter < streamTime)
-      results.push(i.side === 'left' ? `${label(i)}+-` : `-+${label(i)}`);
-  }
-  return { results: results.sort(), late: all.length - accepted.length };
-}
+const bruteForce = (all: Input[], spec: JoinWindowSpec, kind: JoinKind) =>
+  definition(all, spec, kind).results;
 
 /** Runs the buffer over the input; `restartAt` rebuilds it from its writes there (a recovery). */
 function run(all: Input[], spec: JoinWindowSpec, kind: JoinKind, restartAt?: number): string[] {

@@ -143,7 +143,9 @@ export class JoinBuffer {
       .filter((r) => r.side === other && r.timeMs >= fromMs && r.timeMs <= toMs)
       .sort((a, b) => a.timeMs - b.timeMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     for (const hit of hits) {
-      step.matches.push(side === 'left' ? { left: value, right: hit.value } : { left: hit.value, right: value });
+      step.matches.push(
+        side === 'left' ? { left: value, right: hit.value } : { left: hit.value, right: value },
+      );
       if (!hit.matched && this.keepsUnmatched[other]) {
         hit.matched = true;
         step.writes.push([hit.id, { value: hit.value, matched: true }]);

@@ -1,0 +1,63 @@
+import { ConfigError, describeError } from '../errors/errors.js';
+import type { Store } from '../stores/types.js';
+import type { Table } from '../tables/table.js';
+import { checkJoinWindow, type JoinWindowSpec } from './join-buffer.js';
+
+/** Options of `app.joinWindows(name, options)`. Durations are whole ms. */
+export interface JoinWindowOptions {
+  /** Records of both sides join when their times differ by at most this (before = after = within). */
+  withinMs?: number;
+  /** A right record may be this much older than the left one (default: withinMs). */
+  beforeMs?: number;
+  /** A right record may be this much newer than the left one (default: withinMs). */
+  afterMs?: number;
+  /** How far behind stream time a record may arrive and still join (default 0). */
+  graceMs?: number;
+  /** Where the buffered records live: the app's store by default. */
+  store?: 'memory' | 'rocksdb' | Store;
+}
+
+/**
+ * The window of a stream-stream join and the table that buffers both sides, declared on the app
+ * (Kafka Streams' `JoinWindows` with `StreamJoined.as(name)`): a left record at time t joins the
+ * right records of its key whose time is in [t - beforeMs, t + afterMs]. The buffer is the table
+ * `<name>-join` with the changelog `<appId>-<name>-join-changelog`, recovered like any table.
+ *
+ * @example
+ * const window = app.joinWindows('ride-pickups', { withinMs: 10 * 60_000, graceMs: 60_000 })
+ * app.agent(rides, async (stream) => {
+ *   for await (const pair of stream.join(pickups, window, (ride, pickup) => ({ ride, pickup }))) {}
+ * })
+ */
+export class JoinWindows {
+  readonly spec: JoinWindowSpec;
+
+  /** @internal use `app.joinWindows()` */
+  constructor(
+    readonly name: string,
+    options: JoinWindowOptions,
+    /** The table that buffers both sides. */
+    readonly table: Table<unknown, unknown>,
+  ) {
+    const within = options.withinMs;
+    const beforeMs = options.beforeMs ?? within;
+    const afterMs = options.afterMs ?? within;
+    if (beforeMs === undefined || afterMs === undefined)
+      throw new ConfigError(`joinWindows("${name}"): give withinMs, or both beforeMs and afterMs`);
+    this.spec = { beforeMs, afterMs, graceMs: options.graceMs ?? 0 };
+    try {
+      checkJoinWindow(this.spec);
+    } catch (error) {
+      throw new ConfigError(`joinWindows("${name}"): ${describeError(error).replace(/^RangeError: /, '')}`);
+    }
+  }
+
+  toString(): string {
+    return `join ${this.name}`;
+  }
+}
+
+/** The name of the buffer table of the join windows called `name`. */
+export function joinTableName(name: string): string {
+  return `${name}-join`;
+}

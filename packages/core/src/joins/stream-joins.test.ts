@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import { type JoinInput, joinDefinition } from '../../../../test/support/join-definition.js';
+import { App, z } from '../index.js';
+import { testAgent } from '../testing/index.js';
+
+const Rec = z.object({ id: z.string() });
+const Ride = z.object({ id: z.string(), zone: z.number().int() });
+
+function makeApp() {
+  return new App({ id: `test-${Math.random().toString(36).slice(2)}`, logLevel: 'silent' });
+}
+
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+/** Records mostly in time order, some out of order or late, on few keys. */
+function inputs(seed: number, n: number): JoinInput[] {
+  const next = random(seed);
+  const result: JoinInput[] = [];
+  let clock = 1_000_000;
+  for (let i = 0; i < n; i++) {
+    clock += Math.floor(next() * 20);
+    const r = next();
+    const timeMs = r < 0.2 ? clock - Math.floor(next() * 40) : r < 0.25 ? clock - 200 : clock;
+    const side = next() < 0.5 ? 'left' : 'right';
+    result.push({ side, key: `k${Math.floor(next() * 3)}`, timeMs, id: `${side[0]}${i}` });
+  }
+  return result;
+}
+
+describe('stream-table joins on the harness', () => {
+  it('inner drops events with no table value, left passes undefined; the record key is the lookup key', async () => {
+    const app = makeApp();
+    const rides = app.topic('rides', { value: Ride, key: z.string() });
+    const drivers = app.table<string, { name: string }>('drivers');
+    const agent = app.agent(rides, async function* (stream) {
+      yield* stream.leftJoin(drivers, (ride, driver) => `${ride.id}:${driver?.name ?? '-'}`);
+    });
+    const harness = await testAgent(agent);
+    harness.setTable(drivers, 'd1', { name: 'Ann' });
+    await harness.send({ id: 'r1', zone: 1 }, { key: 'd1' });
+    await harness.send({ id: 'r2', zone: 1 }, { key: 'd2' });
+    harness.setTable(drivers, 'd2', { name: 'Bob' });
+    await harness.send({ id: 'r3', zone: 1 }, { key: 'd2' });
+    expect(harness.yielded).toEqual(['r1:Ann', 'r2:-', 'r3:Bob']);
+    await harness.stop();
+
+    const app2 = makeApp();
+    const rides2 = app2.topic('rides', { value: Ride, key: z.string() });
+    const drivers2 = app2.table<string, { name: string }>('drivers');
+    const innerAgent = app2.agent(rides2, async function* (stream) {
+      yield* stream.join(drivers2, (ride, driver) => `${ride.id}:${driver.name}`);
+    });
+    const inner = await testAgent(innerAgent);
+    inner.setTable(drivers2, 'd1', { name: 'Ann' });
+    await inner.send({ id: 'r1', zone: 1 }, { key: 'd1' });
+    await inner.send({ id: 'r2', zone: 1 }, { key: 'd2' });
+    expect(inner.yielded).toEqual(['r1:Ann']);
+    await inner.stop();
+  });
+
+  it('joins a global table on a key taken from the value (inner and left)', async () => {
+    const app = makeApp();
+    const rides = app.topic('rides', { value: Ride });
+    const zones = app.globalTable<number, { borough: string }>('zones');
+    const agent = app.agent(rides, async function* (stream) {
+      const named = stream.leftJoin(
+        zones,
+        (ride) => ride.zone,
+        (ride, zone) => ({ id: ride.id, borough: zone?.borough }),
+      );
+      yield* named.join(
+        zones,
+        (r) => (r.borough === undefined ? -1 : 1),
+        (r, z) => `${r.id}:${r.borough ?? z.borough}`,
+      );
+    });
+    const harness = await testAgent(agent);
+    harness.setTable(zones, 1, { borough: 'Queens' });
+    harness.setTable(zones, -1, { borough: 'Unknown' });
+    await harness.send({ id: 'a', zone: 1 });
+    await harness.send({ id: 'b', zone: 7 });
+    expect(harness.yielded).toEqual(['a:Queens', 'b:Unknown']);
+    await harness.stop();
+  });
+
+  it('re-keys through a named repartition topic when the join key is not the record key', async () => {
+    const app = makeApp();
+    const rides = app.topic('rides', { value: Ride });
+    const zoneNames = app.table<number, string>('zone_names');
+    const agent = app.agent(rides, async function* (stream) {
+      yield* stream.join(
+        zoneNames,
+        { key: (r) => r.zone, name: 'ride-zone' },
+        (ride, name) => `${ride.id}@${name}`,
+      );
+    });
+    const harness = await testAgent(agent);
+    harness.setTable(zoneNames, 4, 'JFK');
+    await harness.send({ id: 'r1', zone: 4 });
+    await harness.send({ id: 'r2', zone: 5 });
+    expect(harness.yielded).toEqual(['r1@JFK']);
+    expect(harness.sentTo(`${app.id}-ride-zone-repartition`)).toHaveLength(2);
+    expect(harness.sent.find((r) => r.topic.endsWith('-ride-zone-repartition'))?.key).toBe(4);
+    await harness.stop();
+  });
+
+  it('refuses a global table without a key extractor, and a co-partitioned re-key without a name', async () => {
+    const app = makeApp();
+    const rides = app.topic('rides', { value: Ride });
+    const zones = app.globalTable<number, string>('zones');
+    const local = app.table<number, string>('local');
+    const refusals: string[] = [];
+    const agent = app.agent(rides, async (stream) => {
+      for (const build of [
+        () => stream.join(zones, (r, z) => `${r.id}${z}`),
+        () => stream.join(local, { key: (r) => r.zone, name: '' }, (r, z) => `${r.id}${z}`),
+      ]) {
+        try {
+          build();
+        } catch (error) {
+          refusals.push(String(error));
+        }
+      }
+    });
+    const harness = await testAgent(agent);
+    await harness.stop();
+    expect(refusals).toEqual([
+      expect.stringMatching(/global table needs a key extractor/),
+      expect.stringMatching(/give it a name/),
+    ]);
+  });
+});
+
+describe('stream-stream joins on the harness, against the brute-force definition', () => {
+  const window = { beforeMs: 30, afterMs: 20, graceMs: 10 };
+  for (const kind of ['inner', 'left', 'outer'] as const) {
+    it(`${kind}: 3 random inputs of 150 records, both topics fed in arrival order`, async () => {
+      for (let seed = 1; seed <= 3; seed++) {
+        const app = makeApp();
+        const lefts = app.topic('lefts', { value: Rec, key: z.string() });
+        const rights = app.topic('rights', { value: Rec, key: z.string() });
+        const joinWindow = app.joinWindows('lr', window);
+        const label = (l: { id: string } | undefined, r: { id: string } | undefined) =>
+          `${l?.id ?? '-'}+${r?.id ?? '-'}`;
+        const agent = app.agent(lefts, async function* (stream) {
+          if (kind === 'inner') yield* stream.join(rights, joinWindow, label);
+          else if (kind === 'left') yield* stream.leftJoin(rights, joinWindow, label);
+          else yield* stream.outerJoin(rights, joinWindow, label);
+        });
+        const harness = await testAgent(agent);
+        const all = inputs(seed, 150);
+        for (const i of all) {
+          const options = { key: i.key, timestamp: i.timeMs };
+          if (i.side === 'left') await harness.send({ id: i.id }, options);
+          else await harness.produce(rights, { id: i.id }, options);
+        }
+        const expected = joinDefinition(all, window, kind);
+        expect([...harness.yielded].sort(), `seed ${seed}`).toEqual(expected.results);
+        expect(expected.late).toBeGreaterThan(0);
+        // the buffer writes its changes to the join's changelog
+        expect(harness.sent.filter((r) => r.topic === `${app.id}-lr-join-changelog`).length).toBeGreaterThan(
+          0,
+        );
+        await harness.stop();
+      }
+    });
+  }
+
+  it('refuses a join window without a size', () => {
+    const app = makeApp();
+    expect(() => app.joinWindows('w', { graceMs: 5 })).toThrow(/give withinMs/);
+    expect(() => app.joinWindows('w2', { withinMs: -1 })).toThrow(/beforeMs must be a whole number/);
+  });
+});
