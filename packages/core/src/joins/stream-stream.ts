@@ -43,18 +43,20 @@ export function startStreamJoin(options: StreamJoinOptions): Channel {
   const { context, windows, kind, joiner } = options;
   const table = windows.table;
   const output = new Channel(`${context.description} ${windows}`);
-  const buffers = new WeakMap<TablePartition<unknown>, JoinBuffer>();
+  // a promise per partition: both sides' loops may ask for a partition's buffer at once
+  const buffers = new WeakMap<TablePartition<unknown>, Promise<JoinBuffer>>();
   let open = 2;
 
-  const bufferOf = async (partition: TablePartition<unknown>): Promise<JoinBuffer> => {
+  const load = async (partition: TablePartition<unknown>): Promise<JoinBuffer> => {
+    const buffer = new JoinBuffer(windows.spec, kind);
+    const entries: Array<[string, unknown]> = [];
+    for await (const entry of partition.entries()) entries.push(entry);
+    buffer.load(entries);
+    return buffer;
+  };
+  const bufferOf = (partition: TablePartition<unknown>): Promise<JoinBuffer> => {
     let buffer = buffers.get(partition);
-    if (!buffer) {
-      buffer = new JoinBuffer(windows.spec, kind);
-      const entries: Array<[string, unknown]> = [];
-      for await (const entry of partition.entries()) entries.push(entry);
-      buffer.load(entries);
-      buffers.set(partition, buffer);
-    }
+    if (!buffer) buffers.set(partition, (buffer = load(partition)));
     return buffer;
   };
 
