@@ -29,6 +29,10 @@ export {
   RecordsRefusedError,
   StromError,
 } from './errors/errors.js';
+export type { JoinWindowOptions } from './joins/join-windows.js';
+export { JoinWindows } from './joins/join-windows.js';
+export type { TableJoinKey } from './joins/stream-table.js';
+export type { JoinKind } from './joins/types.js';
 export type { LogFormat, Logger, LogLevel } from './logging/logger.js';
 export { createLogger, LOG_LEVELS } from './logging/logger.js';
 export { MemoryStore } from './stores/memory-store.js';

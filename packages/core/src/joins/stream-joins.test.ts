@@ -172,6 +172,45 @@ describe('stream-stream joins on the harness, against the brute-force definition
     });
   }
 
+  it("gives docs/joins.md's timeline (withinMs 10 s, graceMs 5 s) for inner, left and outer joins", async () => {
+    const expected = {
+      inner: ['L1+R1', 'L3+R2'],
+      left: ['L1+R1', 'L3+R2', 'L4+-'],
+      outer: ['L1+R1', 'L3+R2', 'L4+-', '-+R3'],
+    };
+    for (const kind of ['inner', 'left', 'outer'] as const) {
+      const app = makeApp();
+      const lefts = app.topic('lefts', { value: Rec, key: z.string() });
+      const rights = app.topic('rights', { value: Rec, key: z.string() });
+      const window = app.joinWindows('timeline', { withinMs: 10_000, graceMs: 5_000 });
+      const label = (l: { id: string } | undefined, r: { id: string } | undefined) =>
+        `${l?.id ?? '-'}+${r?.id ?? '-'}`;
+      const agent = app.agent(lefts, async function* (stream) {
+        if (kind === 'inner') yield* stream.join(rights, window, label);
+        else if (kind === 'left') yield* stream.leftJoin(rights, window, label);
+        else yield* stream.outerJoin(rights, window, label);
+      });
+      const harness = await testAgent(agent);
+      const timeline: Array<[string, number]> = [
+        ['L1', 0],
+        ['R1', 8],
+        ['R2', 25],
+        ['L2', 3],
+        ['L3', 20],
+        ['L4', 40],
+        ['R3', 60],
+        ['L5', 90],
+      ];
+      for (const [id, seconds] of timeline) {
+        const options = { key: 'a', timestamp: seconds * 1000 };
+        if (id.startsWith('L')) await harness.send({ id }, options);
+        else await harness.produce(rights, { id }, options);
+      }
+      expect(harness.yielded, kind).toEqual(expected[kind]);
+      await harness.stop();
+    }
+  });
+
   it('refuses a join window without a size', () => {
     const app = makeApp();
     expect(() => app.joinWindows('w', { graceMs: 5 })).toThrow(/give withinMs/);
