@@ -29,7 +29,7 @@ export {
   RecordsRefusedError,
   StromError,
 } from './errors/errors.js';
-export type { JoinWindowOptions } from './joins/join-windows.js';
+export type { JoinTimestamp, JoinWindowOptions } from './joins/join-windows.js';
 export { JoinWindows } from './joins/join-windows.js';
 export type { TableJoinKey } from './joins/stream-table.js';
 export type { JoinKind } from './joins/types.js';

@@ -146,8 +146,8 @@ export class App {
    * the table `<name>-join` that buffers both sides (changelog `<appId>-<name>-join-changelog`).
    * See docs/joins.md.
    */
-  joinWindows(name: string, options: JoinWindowOptions): JoinWindows {
-    return new JoinWindows(name, options, this.table(joinTableName(name), { store: options.store }));
+  joinWindows<L = unknown, R = unknown>(name: string, options: JoinWindowOptions<L, R>): JoinWindows<L, R> {
+    return new JoinWindows<L, R>(name, options, this.table(joinTableName(name), { store: options.store }));
   }
 
   get tables(): readonly Table<unknown, unknown>[] {

@@ -3,8 +3,11 @@ import type { Store } from '../stores/types.js';
 import type { Table } from '../tables/table.js';
 import { checkJoinWindow, type JoinWindowSpec } from './join-buffer.js';
 
+/** The event time of a value (ms or Date); null or undefined: the record timestamp. */
+export type JoinTimestamp<V> = (value: V) => number | Date | null | undefined;
+
 /** Options of `app.joinWindows(name, options)`. Durations are whole ms. */
-export interface JoinWindowOptions {
+export interface JoinWindowOptions<L = unknown, R = unknown> {
   /** Records of both sides join when their times differ by at most this (before = after = within). */
   withinMs?: number;
   /** A right record may be this much older than the left one (default: withinMs). */
@@ -15,6 +18,8 @@ export interface JoinWindowOptions {
   graceMs?: number;
   /** Where the buffered records live: the app's store by default. */
   store?: 'memory' | 'rocksdb' | Store;
+  /** Event time of each side's values; default: the record timestamp. */
+  timestamp?: { left?: JoinTimestamp<L>; right?: JoinTimestamp<R> };
 }
 
 /**
@@ -25,17 +30,20 @@ export interface JoinWindowOptions {
  *
  * @example
  * const window = app.joinWindows('ride-pickups', { withinMs: 10 * 60_000, graceMs: 60_000 })
+ * // or with event times from the values: app.joinWindows<Ride, Pickup>(name, { ..., timestamp: { left: (r) => r.at } })
  * app.agent(rides, async (stream) => {
  *   for await (const pair of stream.join(pickups, window, (ride, pickup) => ({ ride, pickup }))) {}
  * })
  */
-export class JoinWindows {
+export class JoinWindows<L = unknown, R = unknown> {
   readonly spec: JoinWindowSpec;
+  /** @internal event time of each side */
+  readonly timestamp: { left?: JoinTimestamp<L>; right?: JoinTimestamp<R> };
 
   /** @internal use `app.joinWindows()` */
   constructor(
     readonly name: string,
-    options: JoinWindowOptions,
+    options: JoinWindowOptions<L, R>,
     /** The table that buffers both sides. */
     readonly table: Table<unknown, unknown>,
   ) {
@@ -45,6 +53,7 @@ export class JoinWindows {
     if (beforeMs === undefined || afterMs === undefined)
       throw new ConfigError(`joinWindows("${name}"): give withinMs, or both beforeMs and afterMs`);
     this.spec = { beforeMs, afterMs, graceMs: options.graceMs ?? 0 };
+    this.timestamp = options.timestamp ?? {};
     try {
       checkJoinWindow(this.spec);
     } catch (error) {

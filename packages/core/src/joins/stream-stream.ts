@@ -24,7 +24,7 @@ import type { JoinKind } from './types.js';
 
 export interface StreamJoinOptions {
   context: StreamContext;
-  windows: JoinWindows;
+  windows: JoinWindows<unknown, unknown>;
   kind: JoinKind;
   left: ItemSource;
   right: ItemSource;
@@ -88,7 +88,10 @@ export function startStreamJoin(options: StreamJoinOptions): Channel {
       });
     }
     const buffer = await bufferOf(partition);
-    const timeMs = eventTime({}, { value: item.value, timestamp: event.timestamp });
+    const timeMs = eventTime(
+      { timestamp: side === 'left' ? windows.timestamp.left : windows.timestamp.right },
+      { value: item.value, timestamp: event.timestamp },
+    );
     const step = buffer.process(side, changelogCodec.keyId(event.key), timeMs, event.offset, item.value);
     if (step.late) {
       options.log?.debug(

@@ -249,7 +249,7 @@ export class Stream<T, K = unknown> implements AsyncIterable<T> {
    */
   join<V2, K2, R>(
     other: Topic<V2, K2>,
-    windows: JoinWindows,
+    windows: JoinWindows<T, V2>,
     joiner: (left: T, right: V2) => R | Promise<R>,
   ): Stream<Awaited<R>, K>;
   join<TK, V2, TR, R>(
@@ -268,7 +268,7 @@ export class Stream<T, K = unknown> implements AsyncIterable<T> {
   /** Like {@link join}, keeping the left records with no match: the joiner gets `undefined` for them. */
   leftJoin<V2, K2, R>(
     other: Topic<V2, K2>,
-    windows: JoinWindows,
+    windows: JoinWindows<T, V2>,
     joiner: (left: T, right: V2 | undefined) => R | Promise<R>,
   ): Stream<Awaited<R>, K>;
   leftJoin<TK, V2, TR, R>(
@@ -287,7 +287,7 @@ export class Stream<T, K = unknown> implements AsyncIterable<T> {
   /** A stream-stream join keeping the records of both sides with no match, once their window closed. */
   outerJoin<V2, K2, R>(
     other: Topic<V2, K2>,
-    windows: JoinWindows,
+    windows: JoinWindows<T, V2>,
     joiner: (left: T | undefined, right: V2 | undefined) => R | Promise<R>,
   ): Stream<Awaited<R>, K> {
     return this.joinWith('outer', other as Topic, windows, joiner) as Stream<Awaited<R>, K>;
@@ -316,7 +316,7 @@ export class Stream<T, K = unknown> implements AsyncIterable<T> {
         'join(other, windows, joiner): other is a topic (or a table), windows come from app.joinWindows(name, options)',
       );
     }
-    const windows = second;
+    const windows = second as JoinWindows<unknown, unknown>;
     const joiner = third as (left: unknown, right: unknown) => unknown;
     const other = target as Topic;
     requireCopartitioned(`${windows}`, [...this.sources, other]);
