@@ -37,6 +37,8 @@ export interface JoinWindowOptions<L = unknown, R = unknown> {
  */
 export class JoinWindows<L = unknown, R = unknown> {
   readonly spec: JoinWindowSpec;
+  /** Records dropped because they came after their window and grace closed (this process, since start). */
+  lateRecords = 0;
   /** @internal event time of each side */
   readonly timestamp: { left?: JoinTimestamp<L>; right?: JoinTimestamp<R> };
 

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { type JoinInput, joinDefinition } from '../../../../test/support/join-definition.js';
-import { App, z } from '../index.js';
+import { App, type Stream, z } from '../index.js';
 import { testAgent } from '../testing/index.js';
 
 const Rec = z.object({ id: z.string() });
@@ -207,13 +207,78 @@ describe('stream-stream joins on the harness, against the brute-force definition
         else await harness.produce(rights, { id }, options);
       }
       expect(harness.yielded, kind).toEqual(expected[kind]);
+      expect(window.lateRecords).toBe(1); // L2
       await harness.stop();
     }
+  });
+
+  it('takes event times from the values when the window says so', async () => {
+    const app = makeApp();
+    const Timed = z.object({ id: z.string(), at: z.number() });
+    const lefts = app.topic('lefts', { value: Timed, key: z.string() });
+    const rights = app.topic('rights', { value: Timed, key: z.string() });
+    const window = app.joinWindows<z.infer<typeof Timed>, z.infer<typeof Timed>>('timed', {
+      withinMs: 10,
+      timestamp: { left: (v) => v.at, right: (v) => new Date(v.at) },
+    });
+    const agent = app.agent(lefts, async function* (stream) {
+      yield* stream.join(rights, window, (l, r) => `${l.id}+${r.id}`);
+    });
+    const harness = await testAgent(agent);
+    const now = { timestamp: 5_000 }; // every record timestamp the same: only the values' times differ
+    await harness.send({ id: 'l1', at: 100 }, { key: 'a', ...now });
+    await harness.produce(rights, { id: 'r1', at: 105 }, { key: 'a', ...now });
+    await harness.produce(rights, { id: 'r2', at: 150 }, { key: 'a', ...now });
+    expect(harness.yielded).toEqual(['l1+r1']);
+    await harness.stop();
   });
 
   it('refuses a join window without a size', () => {
     const app = makeApp();
     expect(() => app.joinWindows('w', { graceMs: 5 })).toThrow(/give withinMs/);
     expect(() => app.joinWindows('w2', { withinMs: -1 })).toThrow(/beforeMs must be a whole number/);
+  });
+});
+
+describe('join types (checked by pnpm typecheck)', () => {
+  it('infers the joiner arguments from the zod schemas, undefined where a side may be missing', async () => {
+    const app = makeApp();
+    const rides = app.topic('rides', { value: Ride, key: z.string() });
+    const pickups = app.topic('pickups', { value: z.object({ driver: z.string() }), key: z.string() });
+    const names = app.table<string, { name: string }>('names');
+    const zones = app.globalTable<number, { borough: string }>('zones');
+    const window = app.joinWindows('types', { withinMs: 1000 });
+    const agent = app.agent(rides, async function* (stream) {
+      const inner = stream.join(pickups, window, (ride, pickup) => {
+        expectTypeOf(ride).toEqualTypeOf<{ id: string; zone: number }>();
+        expectTypeOf(pickup).toEqualTypeOf<{ driver: string }>();
+        return { ride: ride.id, driver: pickup.driver };
+      });
+      expectTypeOf(inner).toEqualTypeOf<Stream<{ ride: string; driver: string }, string>>();
+      const outer = stream.outerJoin(pickups, window, (ride, pickup) => {
+        expectTypeOf(ride).toEqualTypeOf<{ id: string; zone: number } | undefined>();
+        expectTypeOf(pickup).toEqualTypeOf<{ driver: string } | undefined>();
+        return 1;
+      });
+      expectTypeOf(outer).toEqualTypeOf<Stream<number, string>>();
+      stream.leftJoin(pickups, window, (ride, pickup) => {
+        expectTypeOf(ride).toEqualTypeOf<{ id: string; zone: number }>();
+        expectTypeOf(pickup).toEqualTypeOf<{ driver: string } | undefined>();
+      });
+      stream.leftJoin(names, (ride, name) =>
+        expectTypeOf(name).toEqualTypeOf<{ name: string } | undefined>(),
+      );
+      stream.join(names, (ride, name) => expectTypeOf(name).toEqualTypeOf<{ name: string }>());
+      const async = stream.join(
+        zones,
+        (r) => r.zone,
+        async (ride, zone) => `${ride.id}:${zone.borough}`,
+      );
+      expectTypeOf(async).toEqualTypeOf<Stream<string, string>>();
+      yield 'built';
+    });
+    const harness = await testAgent(agent);
+    await harness.stop();
+    expect(harness.yielded).toEqual(['built']);
   });
 });

@@ -9,7 +9,6 @@
  * between replays the closing record and finds them still there (at-least-once, never lost).
  */
 import { describeError, StromError } from '../errors/errors.js';
-import type { Logger } from '../logging/logger.js';
 import { Channel } from '../streams/channel.js';
 import type { StreamContext } from '../streams/context.js';
 import { currentEvent } from '../streams/current-event.js';
@@ -29,7 +28,6 @@ export interface StreamJoinOptions {
   left: ItemSource;
   right: ItemSource;
   joiner: (left: unknown, right: unknown) => unknown;
-  log?: Logger;
 }
 
 /** A result on its way out, and the input event it is charged to. */
@@ -94,10 +92,8 @@ export function startStreamJoin(options: StreamJoinOptions): Channel {
     );
     const step = buffer.process(side, changelogCodec.keyId(event.key), timeMs, event.offset, item.value);
     if (step.late) {
-      options.log?.debug(
-        { topic: event.topic, partition: event.partition, offset: event.offset, timeMs },
-        'join: record too late for its window, skipped',
-      );
+      // too late for its window: not an error (no dead letter), counted as Kafka Streams does
+      windows.lateRecords += 1;
       finish(item);
       return;
     }
