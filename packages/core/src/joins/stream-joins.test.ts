@@ -265,10 +265,10 @@ describe('join types (checked by pnpm typecheck)', () => {
         expectTypeOf(ride).toEqualTypeOf<{ id: string; zone: number }>();
         expectTypeOf(pickup).toEqualTypeOf<{ driver: string } | undefined>();
       });
-      stream.leftJoin(names, (ride, name) =>
+      stream.leftJoin(names, (_ride, name) =>
         expectTypeOf(name).toEqualTypeOf<{ name: string } | undefined>(),
       );
-      stream.join(names, (ride, name) => expectTypeOf(name).toEqualTypeOf<{ name: string }>());
+      stream.join(names, (_ride, name) => expectTypeOf(name).toEqualTypeOf<{ name: string }>());
       const async = stream.join(
         zones,
         (r) => r.zone,
