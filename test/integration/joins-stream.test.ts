@@ -53,9 +53,13 @@ async function allCommitted(groupId: string, topics: string[]): Promise<boolean>
   }
 }
 
-it('outer stream-stream join on the broker, kill -9 mid-stream and a restart: results equal the definition (as a set)', {
-  timeout: 150_000,
-}, async () => {
+/**
+ * An outer join worker killed with kill -9 once it buffered part of the input, then restarted:
+ * the buffers recover from the join's changelog. At-least-once redoes what the killed worker had
+ * not committed, so results may repeat: compared as a set. (Exactly-once is not supported for
+ * stream-stream joins yet: see docs/joins.md.)
+ */
+async function killAndRestart(guarantee: 'at_least_once'): Promise<void> {
   const [leftTopic, rightTopic, outputTopic] = await Promise.all([
     createTopic(uniqueName('join-left'), { partitions: PARTITIONS }),
     createTopic(uniqueName('join-right'), { partitions: PARTITIONS }),
@@ -88,6 +92,7 @@ it('outer stream-stream join on the broker, kill -9 mid-stream and a restart: re
     TEST_OUTPUT: outputTopic,
     TEST_WITHIN_MS: String(window.beforeMs),
     TEST_GRACE_MS: String(window.graceMs),
+    TEST_GUARANTEE: guarantee,
   };
   const first = spawnApp('test/fixtures/join-app.ts', ['worker'], { ...env, TEST_SLOW_EVERY: '5' });
   running.push(first);
@@ -136,8 +141,39 @@ it('outer stream-stream join on the broker, kill -9 mid-stream and a restart: re
   );
   expect(atKill.length).toBeLessThan(perPartition.length); // the kill came mid-stream
   console.info(
-    `stream-stream join, kill -9 after ${atKill.length} results: ${results.length} results for ${perPartition.length} distinct (${results.length - perPartition.length} duplicates, at-least-once); brokers ${brokers().join(',')}`,
+    `stream-stream join (${guarantee}), kill -9 after ${atKill.length} results: ${results.length} results for ${perPartition.length} distinct (${results.length - perPartition.length} duplicates, at-least-once); brokers ${brokers().join(',')}`,
   );
+}
+
+it(
+  'outer stream-stream join, at-least-once: kill -9 mid-stream and a restart give the definition (as a set)',
+  {
+    timeout: 150_000,
+  },
+  () => killAndRestart('at_least_once'),
+);
+
+it('a worker refuses join inputs that are not co-partitioned, in one line naming them', {
+  timeout: 60_000,
+}, async () => {
+  const [leftTopic, rightTopic, outputTopic] = await Promise.all([
+    createTopic(uniqueName('join-left'), { partitions: 2 }),
+    createTopic(uniqueName('join-right'), { partitions: 3 }),
+    createTopic(uniqueName('join-out'), { partitions: 1 }),
+  ]);
+  const worker = spawnApp('test/fixtures/join-app.ts', ['worker'], {
+    TEST_APP_ID: uniqueName('join-app'),
+    TEST_LEFT: leftTopic,
+    TEST_RIGHT: rightTopic,
+    TEST_OUTPUT: outputTopic,
+    TEST_WITHIN_MS: '10',
+    TEST_GRACE_MS: '0',
+  });
+  running.push(worker);
+  const line = await worker.waitFor(/not co-partitioned/);
+  expect(line).toContain(`${leftTopic}: 2 partitions, ${rightTopic}: 3 partitions`);
+  expect(await worker.exited).not.toBe(0);
+  expect(worker.lines.filter((l) => /^\s+at /.test(l))).toEqual([]); // no stack trace
 });
 
 /** The definition applied to each partition on its own (stream time is per partition). */

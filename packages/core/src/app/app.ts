@@ -147,6 +147,10 @@ export class App {
    * See docs/joins.md.
    */
   joinWindows<L = unknown, R = unknown>(name: string, options: JoinWindowOptions<L, R>): JoinWindows<L, R> {
+    if (this.settings.processingGuarantee === 'exactly_once')
+      throw new ConfigError(
+        `joinWindows("${name}"): stream-stream joins do not support processingGuarantee 'exactly_once' yet (docs/joins.md); use 'at_least_once'`,
+      );
     return new JoinWindows<L, R>(name, options, this.table(joinTableName(name), { store: options.store }));
   }
 

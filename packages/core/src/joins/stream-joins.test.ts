@@ -237,6 +237,8 @@ describe('stream-stream joins on the harness, against the brute-force definition
     const app = makeApp();
     expect(() => app.joinWindows('w', { graceMs: 5 })).toThrow(/give withinMs/);
     expect(() => app.joinWindows('w2', { withinMs: -1 })).toThrow(/beforeMs must be a whole number/);
+    const exactlyOnce = new App({ id: 'eos', logLevel: 'silent', processingGuarantee: 'exactly_once' });
+    expect(() => exactlyOnce.joinWindows('w', { withinMs: 5 })).toThrow(/do not support processingGuarantee/);
   });
 });
 
