@@ -98,7 +98,7 @@ async function killAndRestart(store: 'memory' | 'rocksdb'): Promise<void> {
     TEST_STORE: store,
     TEST_STATE_DIR: mkdtempSync(join(tmpdir(), 'strom-join-')),
   };
-  const first = spawnApp('test/fixtures/join-app.ts', ['worker'], { ...env, TEST_SLOW_EVERY: '5' });
+  const first = spawnApp('test/fixtures/stream-join-app.ts', ['worker'], { ...env, TEST_SLOW_EVERY: '5' });
   running.push(first);
   const changelog = `${id}-lr-join-changelog`;
   // kill it once it buffered part of the input (the changelog has records), long before the end
@@ -112,7 +112,7 @@ async function killAndRestart(store: 'memory' | 'rocksdb'): Promise<void> {
   await first.exited;
   const atKill = await consumeUntil<unknown>(outputTopic, () => true, 3000);
 
-  const second = spawnApp('test/fixtures/join-app.ts', ['worker'], env);
+  const second = spawnApp('test/fixtures/stream-join-app.ts', ['worker'], env);
   running.push(second);
   await second.waitFor(/worker running/);
   expect(await eventually(() => allCommitted(id, [leftTopic, rightTopic]), 60_000)).toBe(true);
@@ -173,7 +173,7 @@ it('a worker refuses join inputs that are not co-partitioned, in one line naming
     createTopic(uniqueName('join-right'), { partitions: 3 }),
     createTopic(uniqueName('join-out'), { partitions: 1 }),
   ]);
-  const worker = spawnApp('test/fixtures/join-app.ts', ['worker'], {
+  const worker = spawnApp('test/fixtures/stream-join-app.ts', ['worker'], {
     TEST_APP_ID: uniqueName('join-app'),
     TEST_LEFT: leftTopic,
     TEST_RIGHT: rightTopic,
