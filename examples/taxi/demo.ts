@@ -8,8 +8,10 @@ import { pathToFileURL } from 'node:url';
 import type { App } from '@strom/core';
 import { avroSummary, runAvroDemo } from './avro-demo.js';
 import { DemoCluster, ensureBroker } from './demo-support.js';
+import type { RidePickup, RideWithZones } from './join_rides.js';
 import { produceRides } from './produce.js';
-import { RIDES_TOPIC } from './rides.js';
+import { RIDES_TOPIC, readRides } from './rides.js';
+import { readZones } from './zones.js';
 
 /** What the pipelines computed on rides.csv. */
 export interface DemoResult {
@@ -28,6 +30,13 @@ export interface DemoResult {
   zoneSessions: Array<[number, number, number, number]>;
   /** The largest sliding-window count (rides of one zone within 30 minutes of each other). */
   busiestSlidingWindow: number;
+  /** join_rides: rides named by the zone global table, and how many names differ from the lookup. */
+  namedRides: number;
+  misnamedRides: number;
+  /** join_rides: ride/pickup pairs the stream-stream join produced, the brute-force count, and the pairs that differ. */
+  ridePickupPairs: number;
+  bruteForcePairs: number;
+  pairsDiffering: number;
   seconds: number;
 }
 
@@ -37,6 +46,10 @@ interface Pipeline {
   outputs: string[];
   /** Reads what the pipeline produced into the result. */
   collect(cluster: DemoCluster, result: DemoResult): Promise<void>;
+  /** Sends what the pipeline reads besides the rides, before its worker starts. */
+  prepare?(): Promise<void>;
+  /** Topics besides the rides the pipeline must have consumed before `collect`. */
+  inputs?: string[];
 }
 
 async function pipelines(): Promise<Pipeline[]> {
@@ -46,7 +59,35 @@ async function pipelines(): Promise<Pipeline[]> {
   const windowing = await import('./windowing.js');
   const revenue = await import('./revenue_by_zone.js');
   const zones = await import('./zone_activity.js');
+  const joins = await import('./join_rides.js');
+  const rides = readRides();
   return [
+    {
+      app: joins.app,
+      outputs: [joins.PICKUPS_TOPIC, joins.ridesWithZones.name, joins.ridesWithPickups.name, joins.app.id],
+      inputs: [joins.PICKUPS_TOPIC],
+      prepare: async () => {
+        await joins.loadJoinInputs(rides);
+      },
+      collect: async (cluster, result) => {
+        const named = await readValues<RideWithZones>(joins.app, joins.ridesWithZones.name, cluster);
+        const lookup = readZones();
+        result.namedRides = named.length;
+        // brute force: the ride's zone names straight from the lookup file
+        const namesOf = (id: number) => [lookup.get(id)?.borough ?? null, lookup.get(id)?.zone ?? null];
+        result.misnamedRides = named.filter(
+          (n) =>
+            JSON.stringify([n.pickupBorough, n.pickupZone, n.dropoffBorough, n.dropoffZone]) !==
+            JSON.stringify([...namesOf(n.PULocationID), ...namesOf(n.DOLocationID)]),
+        ).length;
+        const pairs = await readValues<RidePickup>(joins.app, joins.ridesWithPickups.name, cluster);
+        const got = pairs.map((p) => `${p.ride} + ${p.driverId}`).sort();
+        const expected = joins.ridePickupPairs(rides, joins.pickupLocationsOf(rides));
+        result.ridePickupPairs = got.length;
+        result.bruteForcePairs = expected.length;
+        result.pairsDiffering = multisetDifference(got, expected);
+      },
+    },
     {
       app: zones.app,
       outputs: [zones.app.id],
@@ -136,15 +177,22 @@ export async function runDemo(): Promise<DemoResult> {
     zoneRevenue: [],
     zoneSessions: [],
     busiestSlidingWindow: 0,
+    namedRides: 0,
+    misnamedRides: 0,
+    ridePickupPairs: 0,
+    bruteForcePairs: 0,
+    pairsDiffering: 0,
     seconds: 0,
   };
   result.rides = await produceRides();
+  for (const p of all) await p.prepare?.();
   const workers = all.map((p) => p.app.createWorker());
   try {
     await Promise.all(workers.map((w) => w.start()));
     // the rides, then what groupBy forwarded: a repartition topic is complete once the rides are
     for (const p of all) {
       await cluster.waitConsumed(p.app.id, RIDES_TOPIC);
+      for (const topic of p.inputs ?? []) await cluster.waitConsumed(p.app.id, topic);
       for (const t of p.app.topics().filter((t) => t.name.endsWith('-repartition'))) {
         await cluster.waitConsumed(p.app.id, t.name);
       }
@@ -155,6 +203,32 @@ export async function runDemo(): Promise<DemoResult> {
   for (const p of all) await p.collect(cluster, result);
   result.seconds = (Date.now() - started) / 1000;
   return result;
+}
+
+/** Every value of `topic` (JSON), read from the beginning. */
+async function readValues<T>(app: App, topic: string, cluster: DemoCluster): Promise<T[]> {
+  const values: T[] = [];
+  const limit = await cluster.count(topic);
+  if (limit === 0) return values;
+  await app.readTopic(topic, { from: 'beginning', limit }, (records) => {
+    for (const r of records) if (r.value) values.push(JSON.parse(r.value.toString('utf8')) as T);
+  });
+  return values;
+}
+
+/** How many elements of `a` and `b` (sorted) are not matched one to one in the other. */
+function multisetDifference(a: readonly string[], b: readonly string[]): number {
+  let i = 0;
+  let j = 0;
+  let differ = 0;
+  while (i < a.length || j < b.length) {
+    const fromA = j >= b.length || (i < a.length && a[i]! < b[j]!);
+    const fromB = !fromA && (i >= a.length || b[j]! < a[i]!);
+    if (fromA || fromB) differ += 1;
+    if (!fromB) i += 1;
+    if (!fromA) j += 1;
+  }
+  return differ;
 }
 
 /** The five busiest pickup-time windows as a small table. */
@@ -189,6 +263,9 @@ function summary(r: DemoResult): string {
     `zone_activity       ${r.zoneSessions.length} busy spells (sessions, 30-minute gap) over ${
       new Set(r.zoneSessions.map((s) => s[0])).size
     } pickup zones; at most ${r.busiestSlidingWindow} rides of one zone within 30 minutes`,
+    `join_rides          ${r.namedRides} rides named by the zone global table (${r.misnamedRides} differ from the lookup); ` +
+      `${r.ridePickupPairs} ride/pickup-location pairs within 10 minutes (stream-stream join), brute force ${r.bruteForcePairs}: ` +
+      (r.pairsDiffering === 0 ? 'same pairs' : `${r.pairsDiffering} pairs differ`),
     '',
     `demo finished in ${r.seconds.toFixed(1)} s`,
   ].join('\n');

@@ -45,6 +45,7 @@ const DEFAULT_DOCS = [
   'docs/tables.md',
   'docs/windows.md',
   'docs/avro.md',
+  'docs/joins.md',
 ];
 const SETTINGS_DOC = 'docs/configuration.md';
 const SETTINGS_SOURCE = join(ROOT, 'packages/core/src/app/settings.ts');

@@ -13,6 +13,10 @@ describe('the taxi pipelines on rides.csv (the course numbers)', () => {
   }, async () => {
     const result = await runDemo();
     expect(result.rides).toBe(266);
+    // joins: every ride named by the zone global table as the lookup names it; the stream-stream
+    // join gives the brute-force pairs (685 on rides.csv)
+    expect([result.namedRides, result.misnamedRides]).toEqual([266, 0]);
+    expect([result.ridePickupPairs, result.bruteForcePairs, result.pairsDiffering]).toEqual([685, 685, 0]);
     expect(result.vendorCounts).toEqual(expected('stream_count_vendor_trips.json').final);
     expect(result.vendorCounts).toEqual({ '1': 87, '2': 179 });
     const branch = expected('branch_price.json');

@@ -38,7 +38,11 @@ export {
   StromError,
 } from './errors/errors.js';
 export type { ForeignKeyJoiner, ForeignKeyJoinKind, ForeignKeyJoinOptions } from './joins/foreign-key.js';
+export type { JoinTimestamp, JoinWindowOptions } from './joins/join-windows.js';
+export { JoinWindows } from './joins/join-windows.js';
+export type { TableJoinKey } from './joins/stream-table.js';
 export type { TableJoiner, TableJoinKind, TableJoinOptions } from './joins/table-table.js';
+export type { JoinKind } from './joins/types.js';
 export type { LogFormat, Logger, LogLevel } from './logging/logger.js';
 export { createLogger, LOG_LEVELS } from './logging/logger.js';
 export { MemoryStore } from './stores/memory-store.js';

@@ -10,6 +10,7 @@ import {
   type ForeignKeyJoinOptions,
 } from '../joins/foreign-key.js';
 import { joinHost } from '../joins/join-host.js';
+import { type JoinWindowOptions, JoinWindows, joinTableName } from '../joins/join-windows.js';
 import {
   TableJoin,
   type TableJoiner,
@@ -199,6 +200,19 @@ export class App {
       addTable: (name, options) => this.addTable(name, options),
       addAgent: (agent) => this.addAgent(agent),
     });
+  }
+
+  /**
+   * Declares the window of a stream-stream join, `stream.join(otherTopic, window, joiner)`, and
+   * the table `<name>-join` that buffers both sides (changelog `<appId>-<name>-join-changelog`).
+   * See docs/joins.md.
+   */
+  joinWindows<L = unknown, R = unknown>(name: string, options: JoinWindowOptions<L, R>): JoinWindows<L, R> {
+    if (this.settings.processingGuarantee === 'exactly_once')
+      throw new ConfigError(
+        `joinWindows("${name}"): stream-stream joins do not support processingGuarantee 'exactly_once' yet (docs/joins.md); use 'at_least_once'`,
+      );
+    return new JoinWindows<L, R>(name, options, this.table(joinTableName(name), { store: options.store }));
   }
 
   get tables(): readonly Table<unknown, unknown>[] {

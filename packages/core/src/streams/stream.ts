@@ -1,5 +1,11 @@
 import { ConfigError, describeError } from '../errors/errors.js';
-import type { Topic } from '../topics/topic.js';
+import { requireCopartitioned } from '../joins/copartition.js';
+import { JoinWindows } from '../joins/join-windows.js';
+import { startStreamJoin } from '../joins/stream-stream.js';
+import { type TableJoinKey, tableJoinArgs, tableJoinStage } from '../joins/stream-table.js';
+import type { JoinKind } from '../joins/types.js';
+import { Table } from '../tables/table.js';
+import { Topic } from '../topics/topic.js';
 import type { Headers } from '../transport/types.js';
 import { Channel } from './channel.js';
 import type { Holder, StreamContext } from './context.js';
@@ -228,6 +234,106 @@ export class Stream<T, K = unknown> implements AsyncIterable<T> {
         streams[route.name] = new Stream<T, K>(this.context, route.channel, [], this.sources);
     }
     return streams as Branches<S, T, K>;
+  }
+
+  /**
+   * Inner join. With a topic and join windows (`app.joinWindows`): each record joins the records
+   * of the same key of the other topic within the window (both sides buffered; see
+   * docs/joins.md). With a table: each event joins the table's current value for its key (its
+   * record key, or `key(value)`: a global table's lookup key, or `{ key, name }` to re-key the
+   * stream through a repartition topic first); events with no match are dropped.
+   *
+   * @example
+   * stream.join(pickups, window, (ride, pickup) => ({ ride, pickup }))
+   * stream.join(zones, (ride) => ride.PULocationID, (ride, zone) => ({ ...ride, zone: zone.Zone }))
+   */
+  join<V2, K2, R>(
+    other: Topic<V2, K2>,
+    windows: JoinWindows<T, V2>,
+    joiner: (left: T, right: V2) => R | Promise<R>,
+  ): Stream<Awaited<R>, K>;
+  join<TK, V2, TR, R>(
+    table: Table<TK, V2, TR>,
+    joiner: (left: T, right: V2) => R | Promise<R>,
+  ): Stream<Awaited<R>, K>;
+  join<K2, V2, TR, R>(
+    table: Table<K2, V2, TR>,
+    key: TableJoinKey<T, K2>,
+    joiner: (left: T, right: V2) => R | Promise<R>,
+  ): Stream<Awaited<R>, K>;
+  join(target: Topic | Table, second: unknown, third?: unknown): Stream<unknown, unknown> {
+    return this.joinWith('inner', target, second, third);
+  }
+
+  /** Like {@link join}, keeping the left records with no match: the joiner gets `undefined` for them. */
+  leftJoin<V2, K2, R>(
+    other: Topic<V2, K2>,
+    windows: JoinWindows<T, V2>,
+    joiner: (left: T, right: V2 | undefined) => R | Promise<R>,
+  ): Stream<Awaited<R>, K>;
+  leftJoin<TK, V2, TR, R>(
+    table: Table<TK, V2, TR>,
+    joiner: (left: T, right: V2 | undefined) => R | Promise<R>,
+  ): Stream<Awaited<R>, K>;
+  leftJoin<K2, V2, TR, R>(
+    table: Table<K2, V2, TR>,
+    key: TableJoinKey<T, K2>,
+    joiner: (left: T, right: V2 | undefined) => R | Promise<R>,
+  ): Stream<Awaited<R>, K>;
+  leftJoin(target: Topic | Table, second: unknown, third?: unknown): Stream<unknown, unknown> {
+    return this.joinWith('left', target, second, third);
+  }
+
+  /** A stream-stream join keeping the records of both sides with no match, once their window closed. */
+  outerJoin<V2, K2, R>(
+    other: Topic<V2, K2>,
+    windows: JoinWindows<T, V2>,
+    joiner: (left: T | undefined, right: V2 | undefined) => R | Promise<R>,
+  ): Stream<Awaited<R>, K> {
+    return this.joinWith('outer', other as Topic, windows, joiner) as Stream<Awaited<R>, K>;
+  }
+
+  private joinWith(
+    kind: JoinKind,
+    target: unknown,
+    second: unknown,
+    third: unknown,
+  ): Stream<unknown, unknown> {
+    if (target instanceof Table) {
+      const table = target as Table<unknown, unknown, unknown>;
+      const args = tableJoinArgs(table, second, third);
+      if (kind === 'outer')
+        throw new ConfigError(`outerJoin(${table}): a stream-table join is inner or left`);
+      if (args.key && !table.global) {
+        const rekeyed = this.groupBy(args.key as (value: T) => unknown, { name: args.name! });
+        return rekeyed.joinWith(kind, table, args.joiner, undefined);
+      }
+      if (!table.global) requireCopartitioned(`join(${table})`, [...this.sources, table.changelog]);
+      return this.with({ kind: 'stage', stage: tableJoinStage(table, kind, args.key, args.joiner) });
+    }
+    if (!(target instanceof Topic) || !(second instanceof JoinWindows) || typeof third !== 'function') {
+      throw new ConfigError(
+        'join(other, windows, joiner): other is a topic (or a table), windows come from app.joinWindows(name, options)',
+      );
+    }
+    const windows = second as JoinWindows<unknown, unknown>;
+    const joiner = third as (left: unknown, right: unknown) => unknown;
+    const other = target as Topic;
+    requireCopartitioned(`${windows}`, [...this.sources, other]);
+    const output = this.context.memo(`join:${windows.name}`, () => {
+      const right = this.context.topicChannel(other);
+      this.channel.claimConsumer(this.context.description);
+      right.claimConsumer(this.context.description);
+      return startStreamJoin({
+        context: this.context,
+        windows,
+        kind,
+        joiner,
+        left: openSource(this.channel, this.ops, this.context),
+        right: openSource(right, [], this.context),
+      });
+    });
+    return new Stream<unknown, unknown>(this.context, output, [], [...this.sources, other]);
   }
 
   /** Reads the stream to its end (for pipelines that end in `echo`, or to discard). */

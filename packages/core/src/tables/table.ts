@@ -209,6 +209,13 @@ export class Table<K = unknown, V = unknown, R = V | undefined> {
     return { partition: partition as TablePartition<V>, event };
   }
 
+  /** @internal partition `partition` of the table here (ALL_PARTITIONS for a global table), for joins */
+  partitionAt(partition: number): TablePartition<V> | undefined {
+    return this.holder?.partitionFor(this as Table<unknown, unknown>, partition) as
+      | TablePartition<V>
+      | undefined;
+  }
+
   /** @internal the value of a missing key */
   defaultFor(): V | undefined {
     return this.defaultValue?.();

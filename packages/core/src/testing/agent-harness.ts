@@ -7,7 +7,7 @@ import type { RecordSender } from '../producer/buffered-producer.js';
 import { MemoryPartitionStore } from '../stores/memory-store.js';
 import type { Channel } from '../streams/channel.js';
 import type { StreamEvent } from '../streams/event.js';
-import { ChangelogWriter, changelogCodec } from '../tables/changelog.js';
+import { ALL_PARTITIONS, ChangelogWriter, changelogCodec } from '../tables/changelog.js';
 import type { Table, TablePartitions } from '../tables/table.js';
 import { TablePartition } from '../tables/table-partition.js';
 import type { SendOptions, Topic } from '../topics/topic.js';
@@ -118,6 +118,30 @@ export class AgentHarness<V, K = unknown, Out = unknown> implements ActorHost {
       timestamp: String(options.timestamp ?? Date.now()),
     });
     await this.idle();
+  }
+
+  /**
+   * Feeds `value` to another topic the agent reads (the other side of a stream-stream join, say)
+   * and waits until it is processed. `timestamp` sets its event time, and so stream time.
+   */
+  async produce<T, K2>(topic: Topic<T, K2>, value: T, options: SendOptions<K2> = {}): Promise<void> {
+    const toBuffer = (v: Buffer | string | null) => (typeof v === 'string' ? Buffer.from(v) : v);
+    this.feed(topic as Topic, options.partition ?? 0, {
+      key: toBuffer(topic.encodeKey(options.key)),
+      value: toBuffer(topic.encodeValue(value)),
+      headers: options.headers ?? {},
+      timestamp: String(options.timestamp ?? Date.now()),
+    });
+    await this.idle();
+  }
+
+  /**
+   * Sets `key` in a table the agent reads, as if another agent had written it (a stream-table
+   * join's table); `partition` is the table partition (default 0), ignored for a global table.
+   */
+  setTable<K2, V2, R2>(table: Table<K2, V2, R2>, key: K2, value: V2, partition = 0): void {
+    const t = table as unknown as Table<unknown, unknown>;
+    this.tables.partitionFor(t, t.global ? ALL_PARTITIONS : partition).set(changelogCodec.keyId(key), value);
   }
 
   /** Values the agent yielded, in order. */

@@ -4,6 +4,7 @@ import type { Agent } from '../agents/agent.js';
 import type { AppContext } from '../app/context.js';
 import { parseAssignmentData, stromAssignor } from '../assignor/strom-assignor.js';
 import { describeError, StromError } from '../errors/errors.js';
+import { checkJoinInputs } from '../joins/copartition.js';
 import type { Logger } from '../logging/logger.js';
 import { BufferedProducer, type RecordSender, type TopicLimit } from '../producer/buffered-producer.js';
 import { StoreRegistry } from '../stores/resolve.js';
@@ -470,6 +471,7 @@ export class Worker implements ActorHost {
   }
 
   private async ensureTopics(): Promise<WorkerDescription> {
+    await checkJoinInputs(this.admin!, this.context);
     const setup = await setUpTopics(this.admin!, this.context, this.router.topics());
     if (setup.created.length > 0) this.log.info({ topics: setup.created }, 'created topics');
     this.partitionCounts = setup.partitions;
