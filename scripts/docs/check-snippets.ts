@@ -46,6 +46,7 @@ const DEFAULT_DOCS = [
   'docs/windows.md',
   'docs/avro.md',
   'docs/joins.md',
+  'docs/web.md',
 ];
 const SETTINGS_DOC = 'docs/configuration.md';
 const SETTINGS_SOURCE = join(ROOT, 'packages/core/src/app/settings.ts');

@@ -26,6 +26,8 @@ import { testAgent } from '../testing/agent-harness.js';
 import type { Topic, TopicOptions } from '../topics/topic.js';
 import { createKafkaJsClient } from '../transport/kafkajs-client.js';
 import type { AdminClient, KafkaClient } from '../transport/types.js';
+import { memberWebUrls } from '../web/partition-owners.js';
+import type { WebRoutes } from '../web/web-server.js';
 import { setUpTopics } from '../worker/topic-setup.js';
 import { Worker } from '../worker/worker.js';
 import { calledFromEntryScript, isCliLoading, registerApp, runCliFor } from './cli-bridge.js';
@@ -228,6 +230,17 @@ export class App {
     return this.context.allTopics();
   }
 
+  /**
+   * Adds routes to the web server of this app's workers (on with the `web` setting): a hono
+   * app and a read-only view of the worker. See docs/web.md.
+   *
+   * @example
+   * app.addWebRoutes((web, worker) => web.get('/hello', (c) => c.json({ app: worker.appId })))
+   */
+  addWebRoutes(routes: WebRoutes): void {
+    this.context.webRoutes.push(routes);
+  }
+
   /** A worker for this app; `await worker.start()` joins the group. */
   createWorker(options: { logLevel?: LogLevel } = {}): Worker {
     if (options.logLevel) this.log.level = options.logLevel;
@@ -378,6 +391,14 @@ export class App {
         return { name: table.name, changelog: table.changelog.name, partitions, owners };
       });
     });
+  }
+
+  /**
+   * The web URLs of this app's running workers (those with `web: true`), from the consumer
+   * group's assignment data; empty when none runs. Any of them answers table queries.
+   */
+  async webUrls(): Promise<string[]> {
+    return this.withAdmin(async (admin) => memberWebUrls(await admin.groupMembers(this.id)));
   }
 
   private tableNamed(name: string): Table<unknown, unknown> {

@@ -6,6 +6,7 @@ import { BufferedProducer, type RecordSender } from '../producer/buffered-produc
 import type { Table } from '../tables/table.js';
 import { Topic, type TopicHost, type TopicOptions } from '../topics/topic.js';
 import type { KafkaClient, ProducerClient } from '../transport/types.js';
+import type { WebRoutes } from '../web/web-server.js';
 import type { AppSettings } from './settings.js';
 
 /**
@@ -34,6 +35,8 @@ export class AppContext implements TopicHost {
   readonly tables: Table<unknown, unknown>[] = [];
   /** Agents of foreign-key joins: the test harness runs them beside the agent it tests. */
   readonly joinAgents: Agent[] = [];
+  /** Routes the app adds to its workers' web servers (app.addWebRoutes). */
+  readonly webRoutes: WebRoutes[] = [];
   /** Repartition topic name -> the topics whose partition count it copies. */
   private readonly derivedFrom = new Map<string, readonly Topic[]>();
   private readonly repartitionTopics = new Set<string>();

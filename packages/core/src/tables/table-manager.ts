@@ -72,6 +72,11 @@ export class TableManager implements TablePartitions {
   private topicCounts = new Map<string, number>();
   private readonly log: Logger;
   readonly reports: RecoveryReport[] = [];
+  /** Recoveries reading their changelog now: records read and to read (for metrics). */
+  private readonly progress = new Map<
+    string,
+    { table: string; partition: number; read: number; total: number }
+  >();
   /** Global tables: loaded from every changelog partition before any event runs, then followed. */
   private globalReady: Promise<void> = Promise.resolve();
   private readonly globalFollows: FollowHandle[] = [];
@@ -255,6 +260,22 @@ export class TableManager implements TablePartitions {
     await held.flush(acked === undefined ? undefined : String(acked + 1n));
   }
 
+  /** The recoveries reading their changelog now, with how far they are. */
+  recoveryProgress(): ReadonlyArray<{ table: string; partition: number; read: number; total: number }> {
+    return [...this.progress.values()];
+  }
+
+  /** Assigned table partitions not current yet (`name[p]`): their reads would be stale. */
+  recovering(): string[] {
+    const pending: string[] = [];
+    for (const key of this.recoveries.keys()) {
+      const [name, p] = splitKey(key);
+      const table = this.options.tables.find((t) => t.name === name);
+      if (table && !this.held.get(table)?.has(p)) pending.push(`${name}[${p}]`);
+    }
+    return pending;
+  }
+
   partitionFor(table: AnyTable, partition: number): TablePartition<unknown> | undefined {
     return this.held.get(table)?.get(partition);
   }
@@ -374,7 +395,10 @@ export class TableManager implements TablePartitions {
     const total = high > from ? Number(high - from) : 0;
     let read = 0;
     const snapshot = { label: `${table.name}[${p}]`, read: 0, total, startedAt: started };
-    const progress = setInterval(() => {
+    const progressKey = `${table.name}:${p}`;
+    const progress = { table: table.name, partition: p, read: 0, total };
+    this.progress.set(progressKey, progress);
+    const logProgress = setInterval(() => {
       snapshot.read = read;
       this.log.info(
         { table: table.name, partition: p, ...progressFields(snapshot) },
@@ -392,6 +416,7 @@ export class TableManager implements TablePartitions {
         async (messages) => {
           partition.applyRecords(messages.map(changelogCodec.decode));
           read += messages.length;
+          progress.read = read;
           if (store.persistent)
             await partition.flush(String(BigInt(messages[messages.length - 1]!.offset) + 1n));
         },
@@ -403,7 +428,8 @@ export class TableManager implements TablePartitions {
       this.log.info({ table: table.name, partition: p, read, of: total }, 'table recovery stopped');
       return;
     } finally {
-      clearInterval(progress);
+      clearInterval(logProgress);
+      if (this.progress.get(progressKey) === progress) this.progress.delete(progressKey);
       if (Date.now() - started >= 2000) drawProgress(undefined);
     }
     if (store.persistent) await partition.flush(String(high));

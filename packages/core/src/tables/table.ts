@@ -67,6 +67,8 @@ export class Table<K = unknown, V = unknown, R = V | undefined> {
   private windowSpec: WindowSpec | undefined;
   /** Joins that follow this table's writes (see joins/). */
   private readonly changeListeners: Array<TableChangeListener<K, V>> = [];
+  /** The windowed view made of this table, for queries from outside agents (the web server). */
+  private windowView: WindowedTable<K, V, never, R, unknown> | undefined;
 
   /** @internal use `app.table()` */
   constructor(name: string, changelog: Topic, options: TableOptions<K, V> & { global?: boolean }) {
@@ -216,6 +218,11 @@ export class Table<K = unknown, V = unknown, R = V | undefined> {
       | undefined;
   }
 
+  /** @internal the windowed view, once one was made (`tumbling()`, `hopping()`, ...) */
+  get windowedView(): WindowedTable<K, V, never, R, unknown> | undefined {
+    return this.windowView;
+  }
+
   /** @internal the value of a missing key */
   defaultFor(): V | undefined {
     return this.defaultValue?.();
@@ -270,6 +277,7 @@ export class Table<K = unknown, V = unknown, R = V | undefined> {
     }
     const windowed = new WindowedTable<K, V, E, R, F>(this, spec, options);
     this.windowSpec = spec;
+    this.windowView = windowed as unknown as WindowedTable<K, V, never, R, unknown>;
     return windowed;
   }
 

@@ -6,6 +6,7 @@ import { parseAssignmentData, stromAssignor } from '../assignor/strom-assignor.j
 import { describeError, StromError } from '../errors/errors.js';
 import { checkJoinInputs } from '../joins/copartition.js';
 import type { Logger } from '../logging/logger.js';
+import { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { BufferedProducer, type RecordSender, type TopicLimit } from '../producer/buffered-producer.js';
 import { StoreRegistry } from '../stores/resolve.js';
 import type { Channel } from '../streams/channel.js';
@@ -22,6 +23,8 @@ import type {
   KafkaClient,
   ProducerClient,
 } from '../transport/types.js';
+import { BUILT_IN_ROUTES } from '../web/routes.js';
+import { WorkerWeb } from '../web/worker-web.js';
 import { DeadLetterWriter } from './dead-letters.js';
 import { dispatch } from './dispatch.js';
 import { RepartitionPurger } from './repartition-purger.js';
@@ -111,6 +114,10 @@ export class Worker implements ActorHost {
   private partitionCounts = new Map<string, number>();
   private tables: TableManager | undefined;
   private assignment: Assignment[] = [];
+  /** The web server, when the app's `web` setting is on. */
+  private web: WorkerWeb | undefined;
+  /** Prometheus metrics, kept when the web server runs (it serves them). */
+  private metrics: WorkerMetrics | undefined;
   private current: WorkerState = 'idle';
   /** Resolves with the process exit code once the worker stopped (0 = clean). */
   readonly finished: Promise<number> = new Promise((resolve) => {
@@ -164,6 +171,8 @@ export class Worker implements ActorHost {
       return value;
     };
     try {
+      // first: a port in use fails the start before anything connects
+      if (settings.web) step(await this.startWeb());
       this.admin = this.client.admin();
       step(await this.admin.connect());
       const producerClient = this.client.producer({ acks: settings.acks, idempotent: true });
@@ -226,6 +235,7 @@ export class Worker implements ActorHost {
           standbys: settings.standbys,
           current: () => this.assignment,
           currentStandby: () => this.tables?.standbyDuties() ?? {},
+          webUrl: () => this.web?.url,
         }),
       });
       this.consumer = consumer;
@@ -233,11 +243,14 @@ export class Worker implements ActorHost {
         // kafkajs may finish a join it began before stop(): the partitions are not taken
         if (this.stopping !== undefined) return;
         this.log.info({ assignment }, 'partitions assigned');
+        this.metrics?.rebalanced();
         this.assignment = assignment;
         this.transactions?.assign(assignment);
         this.tables?.assign(assignment);
         if (this.context.tables.length > 0) void this.takeStandbyDuties(memberId);
+        this.web?.joined(memberId);
       });
+      consumer.onRebalancing(() => this.web?.rebalanceStarted());
       consumer.onCrash((error, restarting) => {
         // leaving the group can fail while the broker goes away: not a failure of the worker
         if (this.stopping !== undefined) this.log.debug({ err: error }, 'consumer ended while stopping');
@@ -417,6 +430,7 @@ export class Worker implements ActorHost {
       maxInflightRecords: settings.producerMaxInflightRecords,
       topicLimits: this.topicLimits,
       onRefused: (record, reason) => this.deadLetters.writeRefused(record, reason),
+      onDelivered: (records) => this.metrics?.delivered(records),
     });
   }
 
@@ -452,6 +466,50 @@ export class Worker implements ActorHost {
     } finally {
       clearTimeout(slow);
     }
+  }
+
+  /** Starts the web server (docs/web.md); resolves with its URL. */
+  private startWeb(): Promise<string> {
+    const { settings } = this.context;
+    this.metrics = new WorkerMetrics(settings.id, {
+      producerQueue: () => this.producer?.pending ?? 0,
+      deadLetters: () => this.deadLetters.written,
+      recovering: () => this.tables?.recoveryProgress() ?? [],
+      recoveries: () => this.recoveries,
+      tables: () =>
+        this.context.tables.map((table) => {
+          let keys = 0;
+          for (const partition of this.tables?.localPartitions(table) ?? []) keys += partition.size;
+          return { table: table.name, keys, lateEvents: table.windowedView?.lateEvents };
+        }),
+    });
+    this.web = new WorkerWeb({
+      metrics: this.metrics,
+      host: settings.webHost,
+      port: settings.webPort,
+      url: settings.webUrl,
+      routes: [...BUILT_IN_ROUTES, ...this.context.webRoutes],
+      log: this.log,
+      worker: {
+        appId: settings.id,
+        state: () => this.current,
+        describe: () => this.describe(),
+        recovering: () => this.tables?.recovering() ?? [],
+      },
+      tables: {
+        list: this.context.tables,
+        partitionCount: (table) => this.partitionCounts.get(table.changelog.name),
+        heldPartition: (table, partition) => this.tables?.partitionFor(table, partition),
+        isAssigned: (count, partition) =>
+          this.assignment.some(
+            (a) => this.partitionCounts.get(a.topic) === count && a.partitions.includes(partition),
+          ),
+      },
+      members: () => this.admin!.groupMembers(settings.id),
+      partitionCount: (topic) => this.partitionCounts.get(topic),
+      webUrlOf: (member) => parseAssignmentData(member.userData).webUrl,
+    });
+    return this.web.start();
   }
 
   /** Deletes committed records of the repartition topics this worker reads, now and then. */
@@ -523,6 +581,7 @@ export class Worker implements ActorHost {
       control.resolveOffset(lastOffset);
       return;
     }
+    this.metrics?.batchFetched(topic, partition, batch.messages.length, batch.highWatermark, lastOffset);
     const ready = Promise.all([
       this.tables?.ready(topic, partition),
       this.transactions?.ready(topic, partition),
@@ -540,6 +599,8 @@ export class Worker implements ActorHost {
           reason,
         ),
     );
+    this.metrics?.eventsDelivered(topic, route.subscribers, events.length / route.subscribers.length);
+    const dispatchedAt = performance.now();
     let committed: string | undefined;
     const commitFinished = async () => {
       const prefix = finishedPrefix(events, batch.messages);
@@ -554,6 +615,7 @@ export class Worker implements ActorHost {
       this.transactions ? undefined : commitFinished,
     );
     if (outcome === 'failed') return;
+    if (outcome === 'done') this.metrics?.batchProcessed(topic, (performance.now() - dispatchedAt) / 1000);
     if (outcome === 'stopping' && this.transactions && !this.agentsStopped) return;
     const offset = outcome === 'done' ? lastOffset : finishedPrefix(events, batch.messages);
     if (offset !== undefined && offset !== committed)
@@ -577,6 +639,7 @@ export class Worker implements ActorHost {
     control: BatchControl,
     when: 'now' | 'after-batch',
   ): Promise<boolean> {
+    const started = performance.now();
     try {
       await this.tables?.flushChangelogs(topic, partition);
       // exactly-once: the partition's transaction takes its records and the offset, atomically
@@ -588,6 +651,7 @@ export class Worker implements ActorHost {
       return false;
     }
     control.resolveOffset(offset);
+    this.metrics?.committed((performance.now() - started) / 1000);
     if (when === 'now' && !this.transactions) {
       await control
         .commit(offset)
@@ -636,6 +700,7 @@ export class Worker implements ActorHost {
 
   private async release(): Promise<void> {
     await this.purger?.stop();
+    await this.web?.stop();
     this.uninstallSender?.();
     this.uninstallSender = undefined;
     const quietly = (p: Promise<void> | undefined) => p?.catch(() => undefined);
