@@ -11,7 +11,7 @@ import type {
   PartitionOffsets,
 } from '../transport/types.js';
 import { ALL_PARTITIONS, type ChangelogMode, ChangelogWriter, changelogCodec } from './changelog.js';
-import { drawProgress, progressBar, progressFields } from './recovery-progress.js';
+import { drawProgress, type ProgressSnapshot, progressBar, progressFields } from './recovery-progress.js';
 import type { Table, TablePartitions } from './table.js';
 import { TablePartition } from './table-partition.js';
 
@@ -72,6 +72,8 @@ export class TableManager implements TablePartitions {
   private topicCounts = new Map<string, number>();
   private readonly log: Logger;
   readonly reports: RecoveryReport[] = [];
+  /** Recoveries under way, by `table[partition]` (for the dashboard). */
+  readonly recovering = new Map<string, ProgressSnapshot>();
   /** Global tables: loaded from every changelog partition before any event runs, then followed. */
   private globalReady: Promise<void> = Promise.resolve();
   private readonly globalFollows: FollowHandle[] = [];
@@ -374,6 +376,7 @@ export class TableManager implements TablePartitions {
     const total = high > from ? Number(high - from) : 0;
     let read = 0;
     const snapshot = { label: `${table.name}[${p}]`, read: 0, total, startedAt: started };
+    this.recovering.set(snapshot.label, snapshot);
     const progress = setInterval(() => {
       snapshot.read = read;
       this.log.info(
@@ -392,6 +395,7 @@ export class TableManager implements TablePartitions {
         async (messages) => {
           partition.applyRecords(messages.map(changelogCodec.decode));
           read += messages.length;
+          snapshot.read = read;
           if (store.persistent)
             await partition.flush(String(BigInt(messages[messages.length - 1]!.offset) + 1n));
         },
@@ -404,6 +408,7 @@ export class TableManager implements TablePartitions {
       return;
     } finally {
       clearInterval(progress);
+      this.recovering.delete(snapshot.label);
       if (Date.now() - started >= 2000) drawProgress(undefined);
     }
     if (store.persistent) await partition.flush(String(high));

@@ -9,6 +9,7 @@ import { BufferedProducer, type RecordSender, type TopicLimit } from '../produce
 import { StoreRegistry } from '../stores/resolve.js';
 import type { Channel } from '../streams/channel.js';
 import type { StreamEvent } from '../streams/event.js';
+import type { ProgressSnapshot } from '../tables/recovery-progress.js';
 import { type RecoveryReport, TableManager } from '../tables/table-manager.js';
 import type { Topic } from '../topics/topic.js';
 import type {
@@ -21,7 +22,7 @@ import type {
   KafkaClient,
   ProducerClient,
 } from '../transport/types.js';
-import { DeadLetterWriter } from './dead-letters.js';
+import { DeadLetterWriter, type RecentDeadLetter } from './dead-letters.js';
 import { dispatch } from './dispatch.js';
 import { RepartitionPurger } from './repartition-purger.js';
 import { Router } from './router.js';
@@ -391,6 +392,16 @@ export class Worker implements ActorHost {
 
   isStopping(): boolean {
     return this.stopping !== undefined;
+  }
+
+  /** Table partitions being recovered now: records read of how many. */
+  get recoveriesInProgress(): readonly ProgressSnapshot[] {
+    return [...(this.tables?.recovering.values() ?? [])];
+  }
+
+  /** The newest dead letters this worker wrote (at most 50), oldest first. */
+  get recentDeadLetters(): readonly RecentDeadLetter[] {
+    return this.deadLetters.recent;
   }
 
   /** What recoveries of table partitions this worker did (records read, promoted standbys). */
