@@ -73,7 +73,7 @@ export class TableManager implements TablePartitions {
   private readonly log: Logger;
   readonly reports: RecoveryReport[] = [];
   /** Recoveries under way, by `table[partition]` (for the dashboard). */
-  readonly recovering = new Map<string, ProgressSnapshot>();
+  readonly recoveryProgress = new Map<string, ProgressSnapshot>();
   /** Global tables: loaded from every changelog partition before any event runs, then followed. */
   private globalReady: Promise<void> = Promise.resolve();
   private readonly globalFollows: FollowHandle[] = [];
@@ -376,7 +376,7 @@ export class TableManager implements TablePartitions {
     const total = high > from ? Number(high - from) : 0;
     let read = 0;
     const snapshot = { label: `${table.name}[${p}]`, read: 0, total, startedAt: started };
-    this.recovering.set(snapshot.label, snapshot);
+    this.recoveryProgress.set(snapshot.label, snapshot);
     const progress = setInterval(() => {
       snapshot.read = read;
       this.log.info(
@@ -408,7 +408,7 @@ export class TableManager implements TablePartitions {
       return;
     } finally {
       clearInterval(progress);
-      this.recovering.delete(snapshot.label);
+      this.recoveryProgress.delete(snapshot.label);
       if (Date.now() - started >= 2000) drawProgress(undefined);
     }
     if (store.persistent) await partition.flush(String(high));

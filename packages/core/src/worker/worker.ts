@@ -396,7 +396,7 @@ export class Worker implements ActorHost {
 
   /** Table partitions being recovered now: records read of how many. */
   get recoveriesInProgress(): readonly ProgressSnapshot[] {
-    return [...(this.tables?.recovering.values() ?? [])];
+    return [...(this.tables?.recoveryProgress.values() ?? [])];
   }
 
   /** The newest dead letters this worker wrote (at most 50), oldest first. */
