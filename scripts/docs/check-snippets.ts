@@ -44,6 +44,7 @@ const DEFAULT_DOCS = [
   'docs/configuration.md',
   'docs/tables.md',
   'docs/windows.md',
+  'docs/web.md',
 ];
 const SETTINGS_DOC = 'docs/configuration.md';
 const SETTINGS_SOURCE = join(ROOT, 'packages/core/src/app/settings.ts');

@@ -55,6 +55,8 @@ export type {
   RetryOptions,
   SaslOptions,
 } from './transport/types.js';
+export type { WebRoutes } from './web/web-server.js';
+export type { WorkerView } from './web/worker-view.js';
 export type { Aggregator, TimeWindow, WindowedKey } from './windows/index.js';
 export { aggregate, count, max, mean, min, reduce, sum } from './windows/index.js';
 export { DEAD_LETTER_HEADERS } from './worker/dead-letters.js';

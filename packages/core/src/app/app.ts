@@ -12,6 +12,7 @@ import { testAgent } from '../testing/agent-harness.js';
 import type { Topic, TopicOptions } from '../topics/topic.js';
 import { createKafkaJsClient } from '../transport/kafkajs-client.js';
 import type { AdminClient, KafkaClient } from '../transport/types.js';
+import type { WebRoutes } from '../web/web-server.js';
 import { setUpTopics } from '../worker/topic-setup.js';
 import { Worker } from '../worker/worker.js';
 import { calledFromEntryScript, isCliLoading, registerApp, runCliFor } from './cli-bridge.js';
@@ -151,6 +152,17 @@ export class App {
   /** Every topic the app declared so far (derived topics appear once a worker started the agents). */
   topics(): Topic[] {
     return this.context.allTopics();
+  }
+
+  /**
+   * Adds routes to the web server of this app's workers (on with the `web` setting): a hono
+   * app and a read-only view of the worker. See docs/web.md.
+   *
+   * @example
+   * app.addWebRoutes((web, worker) => web.get('/hello', (c) => c.json({ app: worker.appId })))
+   */
+  addWebRoutes(routes: WebRoutes): void {
+    this.context.webRoutes.push(routes);
   }
 
   /** A worker for this app; `await worker.start()` joins the group. */

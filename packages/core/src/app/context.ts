@@ -5,6 +5,7 @@ import { BufferedProducer, type RecordSender } from '../producer/buffered-produc
 import type { Table } from '../tables/table.js';
 import { Topic, type TopicHost, type TopicOptions } from '../topics/topic.js';
 import type { KafkaClient, ProducerClient } from '../transport/types.js';
+import type { WebRoutes } from '../web/web-server.js';
 import type { AppSettings } from './settings.js';
 
 /**
@@ -31,6 +32,8 @@ export class AppContext implements TopicHost {
   private readonly topics = new Map<string, Topic>();
   /** The app's tables, in declaration order. */
   readonly tables: Table<unknown, unknown>[] = [];
+  /** Routes the app adds to its workers' web servers (app.addWebRoutes). */
+  readonly webRoutes: WebRoutes[] = [];
   /** Repartition topic name -> the topics whose partition count it copies. */
   private readonly derivedFrom = new Map<string, readonly Topic[]>();
   private readonly repartitionTopics = new Set<string>();

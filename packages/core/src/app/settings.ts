@@ -159,6 +159,33 @@ export const appSettingsSchema = z
       .describe(
         'On SIGTERM, how long in-flight events may take before the worker commits what finished and leaves.',
       ),
+    web: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Serve /health, /ready, /metrics and table queries over HTTP from every worker (docs/web.md). Off by default: several workers on one host would need a port each.',
+      ),
+    webPort: z
+      .number()
+      .int()
+      .min(0)
+      .max(65_535)
+      .default(6066)
+      .describe("The worker's web server port (0: any free port)."),
+    webHost: z
+      .string()
+      .min(1)
+      .default('127.0.0.1')
+      .describe(
+        'The address the web server binds: 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).',
+      ),
+    webUrl: z
+      .string()
+      .url()
+      .optional()
+      .describe(
+        'The URL other workers reach this one at, for forwarded table queries; default http://webHost:webPort.',
+      ),
     logLevel: z
       .enum(LOG_LEVELS as [LogLevel, ...LogLevel[]])
       .optional()

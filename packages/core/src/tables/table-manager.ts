@@ -257,6 +257,17 @@ export class TableManager implements TablePartitions {
     await held.flush(acked === undefined ? undefined : String(acked + 1n));
   }
 
+  /** Assigned table partitions not current yet (`name[p]`): their reads would be stale. */
+  recovering(): string[] {
+    const pending: string[] = [];
+    for (const key of this.recoveries.keys()) {
+      const [name, p] = splitKey(key);
+      const table = this.options.tables.find((t) => t.name === name);
+      if (table && !this.held.get(table)?.has(p)) pending.push(`${name}[${p}]`);
+    }
+    return pending;
+  }
+
   partitionFor(table: AnyTable, partition: number): TablePartition<unknown> | undefined {
     return this.held.get(table)?.get(partition);
   }

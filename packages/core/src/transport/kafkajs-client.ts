@@ -718,6 +718,10 @@ class KafkaJsConsumer implements ConsumerClient {
     });
   }
 
+  onRebalancing(listener: () => void): () => void {
+    return this.consumer.on(this.consumer.events.REBALANCING, () => listener());
+  }
+
   onCrash(listener: (error: Error, restarting: boolean) => void): () => void {
     return this.consumer.on(this.consumer.events.CRASH, (event) => {
       listener(event.payload.error, event.payload.restart);

@@ -209,6 +209,8 @@ export interface ConsumerClient {
   stop(): Promise<void>;
   disconnect(): Promise<void>;
   onGroupJoin(listener: (assignment: Assignment[], memberId: string) => void): () => void;
+  /** Called when the group starts a rebalance: this member's partitions may move. */
+  onRebalancing(listener: () => void): () => void;
   /**
    * Called when the consumer crashed: `restarting` when the error is retriable and it rejoins
    * by itself (see ConsumerOptions.mayRestart), false when it gave up.

@@ -22,6 +22,8 @@ import type {
   KafkaClient,
   ProducerClient,
 } from '../transport/types.js';
+import { BUILT_IN_ROUTES } from '../web/routes.js';
+import { WorkerWeb } from '../web/worker-web.js';
 import { DeadLetterWriter, type RecentDeadLetter } from './dead-letters.js';
 import { dispatch } from './dispatch.js';
 import { RepartitionPurger } from './repartition-purger.js';
@@ -111,6 +113,8 @@ export class Worker implements ActorHost {
   private partitionCounts = new Map<string, number>();
   private tables: TableManager | undefined;
   private assignment: Assignment[] = [];
+  /** The web server, when the app's `web` setting is on. */
+  private web: WorkerWeb | undefined;
   private current: WorkerState = 'idle';
   /** Resolves with the process exit code once the worker stopped (0 = clean). */
   readonly finished: Promise<number> = new Promise((resolve) => {
@@ -164,6 +168,8 @@ export class Worker implements ActorHost {
       return value;
     };
     try {
+      // first: a port in use fails the start before anything connects
+      if (settings.web) step(await this.startWeb());
       this.admin = this.client.admin();
       step(await this.admin.connect());
       const producerClient = this.client.producer({ acks: settings.acks, idempotent: true });
@@ -221,6 +227,7 @@ export class Worker implements ActorHost {
           standbys: settings.standbys,
           current: () => this.assignment,
           currentStandby: () => this.tables?.standbyDuties() ?? {},
+          webUrl: () => this.web?.url,
         }),
       });
       this.consumer = consumer;
@@ -232,7 +239,9 @@ export class Worker implements ActorHost {
         this.transactions?.assign(assignment);
         this.tables?.assign(assignment);
         if (this.context.tables.length > 0) void this.takeStandbyDuties(memberId);
+        this.web?.joined();
       });
+      consumer.onRebalancing(() => this.web?.rebalanceStarted());
       consumer.onCrash((error, restarting) => {
         // leaving the group can fail while the broker goes away: not a failure of the worker
         if (this.stopping !== undefined) this.log.debug({ err: error }, 'consumer ended while stopping');
@@ -459,6 +468,25 @@ export class Worker implements ActorHost {
     }
   }
 
+  /** Starts the web server (docs/web.md); resolves with its URL. */
+  private startWeb(): Promise<string> {
+    const { settings } = this.context;
+    this.web = new WorkerWeb({
+      host: settings.webHost,
+      port: settings.webPort,
+      url: settings.webUrl,
+      routes: [...BUILT_IN_ROUTES, ...this.context.webRoutes],
+      log: this.log,
+      worker: {
+        appId: settings.id,
+        state: () => this.current,
+        describe: () => this.describe(),
+        recovering: () => this.tables?.recovering() ?? [],
+      },
+    });
+    return this.web.start();
+  }
+
   /** Deletes committed records of the repartition topics this worker reads, now and then. */
   private startPurger(): void {
     this.purger = new RepartitionPurger({
@@ -639,6 +667,7 @@ export class Worker implements ActorHost {
 
   private async release(): Promise<void> {
     await this.purger?.stop();
+    await this.web?.stop();
     this.uninstallSender?.();
     this.uninstallSender = undefined;
     const quietly = (p: Promise<void> | undefined) => p?.catch(() => undefined);
