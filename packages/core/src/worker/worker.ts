@@ -22,7 +22,9 @@ import type {
   KafkaClient,
   ProducerClient,
 } from '../transport/types.js';
+import { dashboardRoutes } from '../web/dashboard/dashboard-routes.js';
 import { BUILT_IN_ROUTES } from '../web/routes.js';
+import type { WebRoutes } from '../web/web-server.js';
 import { WorkerWeb } from '../web/worker-web.js';
 import { DeadLetterWriter, type RecentDeadLetter } from './dead-letters.js';
 import { dispatch } from './dispatch.js';
@@ -475,7 +477,7 @@ export class Worker implements ActorHost {
       host: settings.webHost,
       port: settings.webPort,
       url: settings.webUrl,
-      routes: [...BUILT_IN_ROUTES, ...this.context.webRoutes],
+      routes: [...BUILT_IN_ROUTES, this.dashboardRoutes(), ...this.context.webRoutes],
       log: this.log,
       worker: {
         appId: settings.id,
@@ -485,6 +487,31 @@ export class Worker implements ActorHost {
       },
     });
     return this.web.start();
+  }
+
+  /** The dashboard's page and snapshot (docs/web.md#dashboard). */
+  private dashboardRoutes(): WebRoutes {
+    const isRepartition = (name: string) =>
+      this.context.allTopics().some((t) => t.name === name && this.context.isRepartition(t));
+    return dashboardRoutes({
+      appId: this.context.appId,
+      groupId: this.context.settings.id,
+      state: () => this.current,
+      admin: () => this.admin!,
+      inputTopics: () => this.router.topics().map((t) => t.name),
+      topology: () => ({
+        agents: this.agents,
+        topics: this.context.allTopics(),
+        tables: this.context.tables,
+        reads: new Map(this.describe().agents.map((a) => [a.name, a.topics])),
+        partitions: this.partitionCounts,
+        isRepartition,
+      }),
+      recoveriesInProgress: () => this.recoveriesInProgress,
+      recoveries: () => this.recoveries,
+      deadLetters: () => this.recentDeadLetters,
+      log: this.log,
+    });
   }
 
   /** Deletes committed records of the repartition topics this worker reads, now and then. */
