@@ -62,6 +62,8 @@ export class Table<K = unknown, V = unknown, R = V | undefined> {
   private readonly defaultValue: (() => V) | undefined;
   private holder: TablePartitions | undefined;
   private windowSpec: WindowSpec | undefined;
+  /** The windowed view made of this table, for queries from outside agents (the web server). */
+  private windowView: WindowedTable<K, V, never, R, unknown> | undefined;
 
   /** @internal use `app.table()` */
   constructor(name: string, changelog: Topic, options: TableOptions<K, V> & { global?: boolean }) {
@@ -161,6 +163,11 @@ export class Table<K = unknown, V = unknown, R = V | undefined> {
     return { partition: partition as TablePartition<V>, event };
   }
 
+  /** @internal the windowed view, once one was made (`tumbling()`, `hopping()`, ...) */
+  get windowedView(): WindowedTable<K, V, never, R, unknown> | undefined {
+    return this.windowView;
+  }
+
   /** @internal the value of a missing key */
   defaultFor(): V | undefined {
     return this.defaultValue?.();
@@ -215,6 +222,7 @@ export class Table<K = unknown, V = unknown, R = V | undefined> {
     }
     const windowed = new WindowedTable<K, V, E, R, F>(this, spec, options);
     this.windowSpec = spec;
+    this.windowView = windowed as unknown as WindowedTable<K, V, never, R, unknown>;
     return windowed;
   }
 

@@ -241,7 +241,7 @@ export class Worker implements ActorHost {
         this.transactions?.assign(assignment);
         this.tables?.assign(assignment);
         if (this.context.tables.length > 0) void this.takeStandbyDuties(memberId);
-        this.web?.joined();
+        this.web?.joined(memberId);
       });
       consumer.onRebalancing(() => this.web?.rebalanceStarted());
       consumer.onCrash((error, restarting) => {
@@ -485,6 +485,18 @@ export class Worker implements ActorHost {
         describe: () => this.describe(),
         recovering: () => this.tables?.recovering() ?? [],
       },
+      tables: {
+        list: this.context.tables,
+        partitionCount: (table) => this.partitionCounts.get(table.changelog.name),
+        heldPartition: (table, partition) => this.tables?.partitionFor(table, partition),
+        isAssigned: (count, partition) =>
+          this.assignment.some(
+            (a) => this.partitionCounts.get(a.topic) === count && a.partitions.includes(partition),
+          ),
+      },
+      members: () => this.admin!.groupMembers(settings.id),
+      partitionCount: (topic) => this.partitionCounts.get(topic),
+      webUrlOf: (member) => parseAssignmentData(member.userData).webUrl,
     });
     return this.web.start();
   }

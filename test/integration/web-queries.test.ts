@@ -1,0 +1,129 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { collect, createTopic, uniqueName } from '../support/kafka.js';
+import { killAll, spawnApp, type WorkerProcess } from '../support/processes.js';
+import { eventually, produceJson } from '../support/produce.js';
+
+const running: WorkerProcess[] = [];
+afterEach(() => killAll(running.splice(0)));
+
+interface Answer {
+  status: number;
+  answeredBy: string | null;
+  retryAfter: string | null;
+  body: Record<string, unknown>;
+}
+
+async function get(url: string): Promise<Answer> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  return {
+    status: response.status,
+    answeredBy: response.headers.get('x-strom-answered-by'),
+    retryAfter: response.headers.get('retry-after'),
+    body: (await response.json()) as Record<string, unknown>,
+  };
+}
+
+const KEYS = Array.from({ length: 24 }, (_, i) => `key-${i}`);
+const MINUTE = 60_000;
+// recent whole-hour times (a broker's retention may delete older records)
+const T0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
+
+describe('interactive queries across two workers', () => {
+  it('answers every key of a table correctly from either worker (owner or not)', {
+    timeout: 120_000,
+  }, async () => {
+    const input = await createTopic(uniqueName('iq-in'), { partitions: 4 });
+    const appId = uniqueName('iq-app');
+    // key-i gets i+1 events: event j of it at T0 + j minutes, so its windows are known
+    const records = KEYS.flatMap((key, i) =>
+      Array.from({ length: i + 1 }, (_, j) => ({ value: { id: i * 100 + j, key, atMs: T0 + j * MINUTE } })),
+    );
+    const truth = new Map(KEYS.map((key, i) => [key, i + 1]));
+    const ports = [18311, 18312];
+    const urls = ports.map((p) => `http://127.0.0.1:${p}`);
+    for (const port of ports) {
+      const worker = spawnApp('test/fixtures/web-app.ts', ['worker'], {
+        TEST_APP_ID: appId,
+        TEST_INPUT: input,
+        TEST_WEB_PORT: String(port),
+      });
+      running.push(worker);
+    }
+    await Promise.all(running.map((w) => w.waitFor(/web server listening/)));
+    await produceJson(input, records);
+
+    const allCurrent = async () => {
+      for (const url of urls)
+        for (const key of KEYS) {
+          const answer = await get(`${url}/tables/counts/${encodeURIComponent(JSON.stringify(key))}`);
+          if (answer.status !== 200 || answer.body.value !== truth.get(key)) return false;
+        }
+      return true;
+    };
+    expect(await eventually(allCurrent, 90_000)).toBe(true);
+
+    // where each key's changelog records are: the partition the answers must name
+    const changelog = await collect(`${appId}-counts-changelog`, records.length);
+    expect(changelog.length).toBe(records.length);
+    const partitionOf = new Map(changelog.map((m) => [JSON.parse(m.key!) as string, m.partition]));
+
+    let forwarded = 0;
+    let local = 0;
+    const answerers = new Set<string | null>();
+    for (const [w, url] of urls.entries()) {
+      for (const key of KEYS) {
+        // the key as JSON, and as bare text (not JSON: taken as the string)
+        for (const text of [encodeURIComponent(JSON.stringify(key)), key]) {
+          const answer = await get(`${url}/tables/counts/${text}`);
+          expect(answer.status).toBe(200);
+          expect(answer.body).toMatchObject({
+            table: 'counts',
+            key,
+            value: truth.get(key),
+            partition: partitionOf.get(key),
+          });
+          expect(urls).toContain(answer.answeredBy);
+          answerers.add(answer.answeredBy);
+          if (answer.answeredBy === urls[w]) local += 1;
+          else forwarded += 1;
+        }
+      }
+    }
+    // both workers own partitions, so each answered some keys itself and forwarded the others
+    expect(answerers.size).toBe(2);
+    expect(local).toBeGreaterThan(0);
+    expect(forwarded).toBeGreaterThan(0);
+
+    const unknown = await get(`${urls[0]}/tables/counts/${encodeURIComponent('"no-such-key"')}`);
+    expect(unknown.status).toBe(404);
+    const noTable = await get(`${urls[1]}/tables/nope/1`);
+    expect(noTable.status).toBe(404);
+    expect(String(noTable.body.error)).toMatch(/no table "nope": the tables are counts, per_minute/);
+
+    // windowed: key-i has one event per minute for i+1 minutes, from either worker
+    for (const url of urls) {
+      for (const [i, key] of KEYS.entries()) {
+        const k = encodeURIComponent(JSON.stringify(key));
+        const windows = await get(
+          `${url}/tables/per_minute/${k}/windows?fromMs=${T0}&toMs=${T0 + 3 * MINUTE}`,
+        );
+        expect(windows.status).toBe(200);
+        const expected = Array.from({ length: Math.min(i + 1, 3) }, (_, j) => ({
+          startMs: T0 + j * MINUTE,
+          endMs: T0 + (j + 1) * MINUTE,
+          value: 1,
+        }));
+        expect(windows.body.windows).toEqual(expected);
+        const current = await get(`${url}/tables/per_minute/${k}/current?atMs=${T0 + i * MINUTE + 5}`);
+        expect(current.status).toBe(200);
+        expect(current.body.window).toEqual({
+          startMs: T0 + i * MINUTE,
+          endMs: T0 + (i + 1) * MINUTE,
+          value: 1,
+        });
+      }
+    }
+    const plainOnWindowed = await get(`${urls[0]}/tables/per_minute/1`);
+    expect(plainOnWindowed.status).toBe(400);
+  });
+});
