@@ -125,7 +125,7 @@ describe('the dashboard in headless Chromium', () => {
     const pickups = rides
       .filter((r) => r.vendorId === 2)
       .map((r) => Math.floor(Date.parse(r.tpep_pickup_datetime) / 60_000));
-    expect(await page.locator('#timeline rect').count()).toBe(Math.min(40, new Set(pickups).size));
+    expect(await page.locator('#timeline rect').count()).toBe(Math.min(120, new Set(pickups).size));
     await page.locator('.tables').screenshot({ path: `${IMAGES}dashboard-windows.png` });
   });
 });

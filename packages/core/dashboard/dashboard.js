@@ -17,6 +17,8 @@ const KIND_NAMES = {
   sink: 'sink topic',
   'dead-letter': 'dead-letter topic',
 };
+/** The kind as a node's second line says it (short: the legend has the long names). */
+const KIND_SHORT = { ...KIND_NAMES, repartition: 'repartition', sink: 'sink', 'dead-letter': 'dead letters' };
 const SERIES_COLORS = [
   '#2f6fde',
   '#0f9d74',
@@ -48,11 +50,25 @@ function shorten(text, max) {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** Cuts the middle: the end of a series name is its partition. */
+function shortenMiddle(text, max) {
+  return text.length > max ? `${text.slice(0, Math.max(1, max - 7))}…${text.slice(-6)}` : text;
+}
+
 function formatNumber(n) {
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
   if (n >= 1e4) return `${(n / 1e3).toFixed(0)}k`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
   return n >= 10 || n === 0 ? n.toFixed(0) : n.toFixed(1);
+}
+
+let appPrefix = '';
+
+/** Internal topics start with the app id: leave it out where room is short. */
+function displayName(name) {
+  return appPrefix && name.startsWith(appPrefix) && name.length > appPrefix.length
+    ? name.slice(appPrefix.length)
+    : name;
 }
 
 function clock(ms) {
@@ -69,9 +85,9 @@ function renderGraph(topology) {
   drawnTopology = key;
   const svg = $('graph');
   svg.replaceChildren();
-  const W = 178;
+  const W = 156;
   const H = 40;
-  const GAP_X = 56;
+  const GAP_X = 32;
   const GAP_Y = 14;
   const PAD = 8;
   const at = new Map();
@@ -81,8 +97,8 @@ function renderGraph(topology) {
   const width = Math.max(...[...at.values()].map((p) => p.x + W), 200) + PAD;
   const height = Math.max(...[...at.values()].map((p) => p.y + H), 60) + PAD;
   svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
-  svg.setAttribute('width', width);
-  svg.setAttribute('height', height);
+  // shrink to the card when wider than it, never grow past the natural size
+  svg.style.width = `min(100%, ${width}px)`;
   const defs = el('defs');
   const marker = el('marker', {
     id: 'arrow',
@@ -125,9 +141,8 @@ function renderGraph(topology) {
     const color = KIND_COLORS[node.kind] ?? '#888';
     g.append(el('rect', { width: W, height: H, fill: '#fff', stroke: color }));
     g.append(el('rect', { width: 5, height: H, fill: color, stroke: 'none' }));
-    g.append(el('text', { x: 12, y: 17 }, shorten(node.label, 24)));
-    const sub = [KIND_NAMES[node.kind] ?? node.kind];
-    if (node.windowKind) sub.push(node.windowKind);
+    g.append(el('text', { x: 12, y: 17 }, shorten(displayName(node.label), 20)));
+    const sub = [node.windowKind ?? KIND_SHORT[node.kind] ?? node.kind];
     if (node.partitions !== undefined)
       sub.push(`${node.partitions} partition${node.partitions === 1 ? '' : 's'}`);
     g.append(el('text', { x: 12, y: 32, class: 'sub' }, sub.join(' · ')));
@@ -156,8 +171,10 @@ function renderChart(svg, series) {
   const left = 40;
   const right = 8;
   const top = 8;
-  const legendRows = Math.ceil(series.length / 3);
-  const bottom = 18 + 14 * Math.min(legendRows, 3);
+  const LEGEND_COLUMNS = 2;
+  const LEGEND_ENTRIES = 6;
+  const legendRows = Math.ceil(Math.min(series.length, LEGEND_ENTRIES) / LEGEND_COLUMNS);
+  const bottom = 20 + 14 * legendRows;
   svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
   svg.replaceChildren();
   const points = series.flatMap((s) => s.points);
@@ -169,7 +186,7 @@ function renderChart(svg, series) {
   }
   const t0 = Math.min(...points.map((p) => p[0]));
   const t1 = Math.max(...points.map((p) => p[0]), t0 + 1000);
-  const vmax = niceMax(Math.max(...points.map((p) => p[1]), 1));
+  const vmax = niceMax(Math.max(...points.map((p) => p[1]), 4));
   const plotH = height - top - bottom;
   const plotW = width - left - right;
   const x = (t) => left + ((t - t0) / (t1 - t0)) * plotW;
@@ -180,7 +197,7 @@ function renderChart(svg, series) {
     svg.append(el('text', { x: left - 4, y: y(v) + 3, 'text-anchor': 'end' }, formatNumber(v)));
   }
   svg.append(el('text', { x: left, y: top + plotH + 12 }, clock(t0)));
-  svg.append(el('text', { x: width - right, y: top + plotH + 12, 'text-anchor': 'end' }, clock(t1)));
+  svg.append(el('text', { x: left + plotW / 2, y: top + plotH + 12, 'text-anchor': 'middle' }, clock(t1)));
   series.forEach((s, i) => {
     const color = SERIES_COLORS[i % SERIES_COLORS.length];
     if (s.points.length > 0) {
@@ -191,12 +208,18 @@ function renderChart(svg, series) {
       path.append(el('title', {}, `${s.name}: ${formatNumber(s.points[s.points.length - 1][1])}`));
       svg.append(path);
     }
-    if (i < 9) {
-      const lx = left + (i % 3) * (plotW / 3);
-      const ly = top + plotH + 26 + Math.floor(i / 3) * 14;
+    if (i < LEGEND_ENTRIES) {
+      const lx = left + (i % LEGEND_COLUMNS) * (plotW / LEGEND_COLUMNS);
+      const ly = top + plotH + 28 + Math.floor(i / LEGEND_COLUMNS) * 14;
       svg.append(el('rect', { x: lx, y: ly - 8, width: 8, height: 8, fill: color }));
       const last = s.points.length > 0 ? formatNumber(s.points[s.points.length - 1][1]) : '–';
-      svg.append(el('text', { x: lx + 12, y: ly, class: 'chart-legend' }, `${shorten(s.name, 26)}  ${last}`));
+      svg.append(
+        el(
+          'text',
+          { x: lx + 12, y: ly, class: 'chart-legend' },
+          `${shortenMiddle(displayName(s.name), Math.floor(plotW / LEGEND_COLUMNS / 6.5) - 6)}  ${last}`,
+        ),
+      );
     }
   });
   if (series.length > 9)
@@ -207,7 +230,7 @@ function renderChart(svg, series) {
 
 function niceMax(v) {
   const power = 10 ** Math.floor(Math.log10(v));
-  for (const step of [1, 2, 2.5, 5, 10]) if (v <= step * power) return step * power;
+  for (const step of [1, 2, 2.5, 4, 5, 10]) if (v <= step * power) return step * power;
   return 10 * power;
 }
 
@@ -341,6 +364,9 @@ async function lookUp(event) {
   }
 }
 
+/** Windows drawn on the timeline: the newest. */
+const MAX_WINDOWS = 120;
+
 /** The windows of a key on a time axis: one bar per window, its value above it. */
 function renderTimeline(svg, windows) {
   svg.replaceChildren();
@@ -349,7 +375,7 @@ function renderTimeline(svg, windows) {
   const width = Math.max(240, Math.round(svg.getBoundingClientRect().width || 300));
   const height = 150;
   svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
-  const shown = windows.slice(-40);
+  const shown = windows.slice(-MAX_WINDOWS);
   const start = Math.min(...shown.map((w) => w.startMs));
   const end = Math.max(...shown.map((w) => w.endMs));
   const values = shown.map((w) => (typeof w.value === 'number' ? w.value : 1));
@@ -394,6 +420,7 @@ async function poll() {
     const snap = await response.json();
     lastOk = Date.now();
     $('app-id').textContent = snap.appId;
+    appPrefix = `${snap.appId}-`;
     document.title = `Strom · ${snap.appId}`;
     const state = $('state');
     state.textContent = snap.state;

@@ -98,7 +98,13 @@ describe('OffsetSampler', () => {
   it('samples on request at most once per interval', async () => {
     const { admin } = offsets();
     let reads = 0;
-    const counting = { ...admin, groupOffsets: async () => (reads++, admin.groupOffsets()) };
+    const counting = {
+      ...admin,
+      groupOffsets: async () => {
+        reads += 1;
+        return admin.groupOffsets();
+      },
+    };
     const sampler = new OffsetSampler({
       admin: counting,
       groupId: 'g',
