@@ -1,12 +1,13 @@
 /**
  * `pnpm demo`: the course's taxi pipelines on rides.csv against a local broker, with a short
- * summary at the end. Starts a broker when none answers; resets the demo topics first so the
+ * summary at the end; `pnpm demo --serve` then keeps a worker up with its dashboard. Starts a broker when none answers; resets the demo topics first so the
  * numbers are those of one pass over the data. `runDemo()` is also what the example tests run.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { App } from '@strom/core';
-import { DemoCluster, ensureBroker } from './demo-support.js';
+import { DASHBOARD_URL, serveDashboard } from './dashboard.js';
+import { DemoCluster, demoBrokers, ensureBroker } from './demo-support.js';
 import { produceRides } from './produce.js';
 import { RIDES_TOPIC } from './rides.js';
 
@@ -196,7 +197,11 @@ function summary(r: DemoResult): string {
 if (import.meta.url === pathToFileURL(resolve(process.argv[1] ?? '')).href) {
   try {
     console.log(summary(await runDemo()));
-    process.exit(0);
+    if (!process.argv.includes('--serve')) {
+      console.log(`dashboard: \`pnpm demo --serve\` keeps a worker up at ${DASHBOARD_URL}`);
+      process.exit(0);
+    }
+    process.exit(await serveDashboard(new DemoCluster(demoBrokers())));
   } catch (error) {
     console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
     if (process.env.DEMO_DEBUG && error instanceof Error) console.error(error.stack);

@@ -40,6 +40,7 @@ export type { PartitionStore, Store, StoreWrite } from './stores/types.js';
 export type { EventInfo } from './streams/event.js';
 export type { Branches, BranchSpec, TakeOptions } from './streams/stream.js';
 export { Stream } from './streams/stream.js';
+export type { ProgressSnapshot } from './tables/recovery-progress.js';
 export type { TableOptions } from './tables/table.js';
 export { Table } from './tables/table.js';
 export type { RecoveryReport } from './tables/table-manager.js';
@@ -55,10 +56,20 @@ export type {
   RetryOptions,
   SaslOptions,
 } from './transport/types.js';
+export type { DashboardSnapshot, RecoveryInProgress } from './web/dashboard/dashboard-feed.js';
+export type { PartitionSeries, ThroughputPoint } from './web/dashboard/offset-sampler.js';
+export type {
+  Topology,
+  TopologyEdge,
+  TopologyEdgeKind,
+  TopologyNode,
+  TopologyNodeKind,
+} from './web/dashboard/topology.js';
 export type { WebRoutes } from './web/web-server.js';
 export type { WorkerView } from './web/worker-view.js';
 export type { Aggregator, TimeWindow, WindowedKey } from './windows/index.js';
 export { aggregate, count, max, mean, min, reduce, sum } from './windows/index.js';
+export type { RecentDeadLetter } from './worker/dead-letters.js';
 export { DEAD_LETTER_HEADERS } from './worker/dead-letters.js';
 export { stopOnSignals, stopOnUnhandledErrors } from './worker/signals.js';
 export type { WorkerDescription, WorkerState } from './worker/worker.js';
