@@ -59,7 +59,7 @@ function formatNumber(n) {
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
   if (n >= 1e4) return `${(n / 1e3).toFixed(0)}k`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
-  return n >= 10 || n === 0 ? n.toFixed(0) : n.toFixed(1);
+  return n >= 10 || Number.isInteger(n) ? n.toFixed(0) : n.toFixed(1);
 }
 
 let appPrefix = '';
@@ -349,10 +349,12 @@ async function lookUp(event) {
     result.dataset.key = key.trim();
     if (windowed) {
       const windows = Array.isArray(body.windows) ? body.windows : [];
+      const total = windows.reduce((sum, w) => sum + (typeof w.value === 'number' ? w.value : 0), 0);
+      const drawn = windows.length > MAX_WINDOWS ? ` (the newest ${MAX_WINDOWS} drawn)` : '';
       result.textContent =
         windows.length === 0
           ? 'no windows for this key'
-          : `${windows.length} window${windows.length === 1 ? '' : 's'}`;
+          : `${windows.length} window${windows.length === 1 ? '' : 's'}${drawn}, values adding up to ${formatNumber(total)}`;
       renderTimeline(timeline, windows);
     } else {
       result.textContent = JSON.stringify(body.value ?? body, null, 2);
