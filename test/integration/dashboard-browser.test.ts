@@ -126,6 +126,10 @@ describe('the dashboard in headless Chromium', () => {
       .filter((r) => r.vendorId === 2)
       .map((r) => Math.floor(Date.parse(r.tpep_pickup_datetime) / 60_000));
     expect(await page.locator('#timeline rect').count()).toBe(Math.min(120, new Set(pickups).size));
+    // the windows hold every ride of vendor 2
+    expect(await page.locator('#lookup-result').textContent()).toMatch(
+      new RegExp(`adding up to ${pickups.length}$`),
+    );
     await page.locator('.tables').screenshot({ path: `${IMAGES}dashboard-windows.png` });
   });
 });

@@ -61,10 +61,18 @@ describe('interactive queries across two workers', () => {
       return true;
     };
     expect(await eventually(allCurrent, 90_000)).toBe(true);
+    // then a record that is no JSON (a dead letter) and an event too late for its windows
+    // (stream time of its partition is past T0, the grace an hour): counted, not windowed
+    await produceJson(input, [
+      { raw: 'not json' },
+      { value: { id: 9999, key: 'key-23', atMs: T0 - 3 * 3_600_000 } },
+    ]);
+    truth.set('key-23', 25);
+    expect(await eventually(allCurrent, 60_000)).toBe(true);
 
     // where each key's changelog records are: the partition the answers must name
-    const changelog = await collect(`${appId}-counts-changelog`, records.length);
-    expect(changelog.length).toBe(records.length);
+    const changelog = await collect(`${appId}-counts-changelog`, records.length + 1);
+    expect(changelog.length).toBe(records.length + 1);
     const partitionOf = new Map(changelog.map((m) => [JSON.parse(m.key!) as string, m.partition]));
 
     let forwarded = 0;
@@ -125,5 +133,52 @@ describe('interactive queries across two workers', () => {
     }
     const plainOnWindowed = await get(`${urls[0]}/tables/per_minute/1`);
     expect(plainOnWindowed.status).toBe(400);
+
+    // metrics of both workers, scraped and parsed: the counters moved as the work says
+    const scrapes = await Promise.all(
+      urls.map(async (url) => parseMetrics(await (await fetch(`${url}/metrics`)).text())),
+    );
+    // the sum over both workers of the samples of `name` with these labels (at least one must exist)
+    const total = (name: string, labels: Record<string, string> = {}) => {
+      const matching = scrapes
+        .flat()
+        .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+      expect(matching.length, `${name} ${JSON.stringify(labels)}`).toBeGreaterThan(0);
+      return matching.reduce((sum, s) => sum + s.value, 0);
+    };
+    const repartition = `${appId}-by-key-repartition`;
+    // at least once: a rebalance may hand a batch to the other worker again
+    expect(total('strom_records_consumed_total', { topic: input })).toBeGreaterThanOrEqual(
+      records.length + 2,
+    );
+    expect(
+      total('strom_agent_events_total', { agent: 'countKeys', topic: repartition }),
+    ).toBeGreaterThanOrEqual(records.length + 1);
+    expect(
+      total('strom_records_produced_total', { topic: `${appId}-counts-changelog` }),
+    ).toBeGreaterThanOrEqual(records.length + 1);
+    expect(total('strom_dead_letters_total')).toBeGreaterThanOrEqual(1);
+    expect(total('strom_late_events_total', { table: 'per_minute' })).toBeGreaterThanOrEqual(1);
+    expect(total('strom_table_keys', { table: 'counts' })).toBe(KEYS.length);
+    expect(total('strom_rebalances_total')).toBeGreaterThanOrEqual(2);
+    expect(total('strom_commit_seconds_count')).toBeGreaterThan(0);
+    expect(total('strom_batch_processing_seconds_count', { topic: repartition })).toBeGreaterThan(0);
+    expect(total('strom_consumer_lag_records', { topic: input })).toBe(0);
+    expect(total('strom_producer_queue_records')).toBe(0);
+    for (const scrape of scrapes) expect(scrape.every((s) => s.labels.app === appId)).toBe(true);
   });
 });
+
+/** Prometheus text format: one sample a line, `name{label="value",...} number`; comments skipped. */
+function parseMetrics(text: string): Array<{ name: string; labels: Record<string, string>; value: number }> {
+  const samples = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match) throw new Error(`not a metrics line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const [, k, v] of (match[2] ?? '').matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)) labels[k!] = v!;
+    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
+  }
+  return samples;
+}

@@ -254,13 +254,14 @@ function renderRecovery(recoveries) {
   }
   box.className = '';
   for (const r of inProgress) {
-    const row = html('div', { class: 'recovery-row', 'data-recovering': r.label });
+    const label = `${r.table}[${r.partition}]`;
+    const row = html('div', { class: 'recovery-row', 'data-recovering': label });
     const pct = r.total > 0 ? Math.min(100, Math.round((100 * r.read) / r.total)) : 100;
     row.append(
       html(
         'div',
         {},
-        `${r.label}  ${r.read}/${r.total}  ${r.recordsPerSec} rec/s${r.etaSec === undefined ? '' : `  ETA ${r.etaSec}s`}`,
+        `${label}  ${r.read}/${r.total}  ${r.recordsPerSec} rec/s${r.etaSec === undefined ? '' : `  ETA ${r.etaSec}s`}`,
       ),
     );
     const track = html('div', { class: 'bar-track' });

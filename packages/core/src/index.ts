@@ -40,7 +40,6 @@ export type { PartitionStore, Store, StoreWrite } from './stores/types.js';
 export type { EventInfo } from './streams/event.js';
 export type { Branches, BranchSpec, TakeOptions } from './streams/stream.js';
 export { Stream } from './streams/stream.js';
-export type { ProgressSnapshot } from './tables/recovery-progress.js';
 export type { TableOptions } from './tables/table.js';
 export { Table } from './tables/table.js';
 export type { RecoveryReport } from './tables/table-manager.js';
@@ -56,7 +55,11 @@ export type {
   RetryOptions,
   SaslOptions,
 } from './transport/types.js';
-export type { DashboardSnapshot, RecoveryInProgress } from './web/dashboard/dashboard-feed.js';
+export type {
+  DashboardSnapshot,
+  RecoveryInProgress,
+  TableRecoveryProgress,
+} from './web/dashboard/dashboard-feed.js';
 export type { PartitionSeries, ThroughputPoint } from './web/dashboard/offset-sampler.js';
 export type {
   Topology,

@@ -44,6 +44,8 @@ export interface BufferedProducerOptions {
    * flushed by the same `flush()`. Without it, a refusal fails `flush()` like any error.
    */
   onRefused?: (record: OutRecord, reason: string) => void;
+  /** Called with the records of every acknowledged request (metrics count them). */
+  onDelivered?: (records: readonly OutRecord[]) => void;
 }
 
 /**
@@ -159,6 +161,7 @@ export class BufferedProducer implements RecordSender {
       (lastOffsets) => {
         for (const [id, offset] of lastOffsets)
           if (offset > (this.acked.get(id) ?? -1n)) this.acked.set(id, offset);
+        this.options.onDelivered?.(records);
         this.completed();
       },
       (error: unknown) => {

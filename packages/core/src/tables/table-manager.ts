@@ -11,7 +11,7 @@ import type {
   PartitionOffsets,
 } from '../transport/types.js';
 import { ALL_PARTITIONS, type ChangelogMode, ChangelogWriter, changelogCodec } from './changelog.js';
-import { drawProgress, type ProgressSnapshot, progressBar, progressFields } from './recovery-progress.js';
+import { drawProgress, progressBar, progressFields } from './recovery-progress.js';
 import type { Table, TablePartitions } from './table.js';
 import { TablePartition } from './table-partition.js';
 
@@ -72,8 +72,11 @@ export class TableManager implements TablePartitions {
   private topicCounts = new Map<string, number>();
   private readonly log: Logger;
   readonly reports: RecoveryReport[] = [];
-  /** Recoveries under way, by `table[partition]` (for the dashboard). */
-  readonly recoveryProgress = new Map<string, ProgressSnapshot>();
+  /** Recoveries reading their changelog now: records read and to read (for metrics). */
+  private readonly progress = new Map<
+    string,
+    { table: string; partition: number; read: number; total: number }
+  >();
   /** Global tables: loaded from every changelog partition before any event runs, then followed. */
   private globalReady: Promise<void> = Promise.resolve();
   private readonly globalFollows: FollowHandle[] = [];
@@ -257,6 +260,11 @@ export class TableManager implements TablePartitions {
     await held.flush(acked === undefined ? undefined : String(acked + 1n));
   }
 
+  /** The recoveries reading their changelog now, with how far they are. */
+  recoveryProgress(): ReadonlyArray<{ table: string; partition: number; read: number; total: number }> {
+    return [...this.progress.values()];
+  }
+
   /** Assigned table partitions not current yet (`name[p]`): their reads would be stale. */
   recovering(): string[] {
     const pending: string[] = [];
@@ -387,8 +395,10 @@ export class TableManager implements TablePartitions {
     const total = high > from ? Number(high - from) : 0;
     let read = 0;
     const snapshot = { label: `${table.name}[${p}]`, read: 0, total, startedAt: started };
-    this.recoveryProgress.set(snapshot.label, snapshot);
-    const progress = setInterval(() => {
+    const progressKey = `${table.name}:${p}`;
+    const progress = { table: table.name, partition: p, read: 0, total };
+    this.progress.set(progressKey, progress);
+    const logProgress = setInterval(() => {
       snapshot.read = read;
       this.log.info(
         { table: table.name, partition: p, ...progressFields(snapshot) },
@@ -406,7 +416,7 @@ export class TableManager implements TablePartitions {
         async (messages) => {
           partition.applyRecords(messages.map(changelogCodec.decode));
           read += messages.length;
-          snapshot.read = read;
+          progress.read = read;
           if (store.persistent)
             await partition.flush(String(BigInt(messages[messages.length - 1]!.offset) + 1n));
         },
@@ -418,8 +428,8 @@ export class TableManager implements TablePartitions {
       this.log.info({ table: table.name, partition: p, read, of: total }, 'table recovery stopped');
       return;
     } finally {
-      clearInterval(progress);
-      this.recoveryProgress.delete(snapshot.label);
+      clearInterval(logProgress);
+      if (this.progress.get(progressKey) === progress) this.progress.delete(progressKey);
       if (Date.now() - started >= 2000) drawProgress(undefined);
     }
     if (store.persistent) await partition.flush(String(high));

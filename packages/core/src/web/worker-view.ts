@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { WorkerDescription, WorkerState } from '../worker/worker.js';
 
 /**
@@ -14,4 +15,6 @@ export interface WorkerView {
    * recovering table partitions — or undefined when every assigned partition is current.
    */
   notReady(): string | undefined;
+  /** The worker's Prometheus registry (what /metrics serves; `getSingleMetric`, `getMetricsAsJSON`). */
+  readonly metrics: Registry;
 }

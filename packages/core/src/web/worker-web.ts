@@ -1,8 +1,10 @@
 import type { Logger } from '../logging/logger.js';
+import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 import type { Table } from '../tables/table.js';
 import type { TablePartition } from '../tables/table-partition.js';
 import type { GroupMember } from '../transport/types.js';
 import type { WorkerDescription, WorkerState } from '../worker/worker.js';
+import { metricsRoutes } from './metrics-routes.js';
 import { PartitionOwners } from './partition-owners.js';
 import { TableQueries } from './table-queries.js';
 import { tableRoutes } from './table-routes.js';
@@ -16,6 +18,7 @@ const OWNERS_RETRY_MS = 300;
 const OWNERS_ATTEMPTS = 20;
 
 export interface WorkerWebOptions {
+  metrics: WorkerMetrics;
   host: string;
   port: number;
   url: string | undefined;
@@ -70,6 +73,7 @@ export class WorkerWeb {
       },
       describe: worker.describe,
       notReady: () => this.notReady(),
+      metrics: options.metrics.registry,
     };
     const queries = new TableQueries({
       tables: options.tables.list,
@@ -85,7 +89,11 @@ export class WorkerWeb {
       host: options.host,
       port: options.port,
       url: options.url,
-      routes: [...options.routes, (web) => tableRoutes(web, queries, () => this.server.url, this.log)],
+      routes: [
+        (web) => metricsRoutes(web, options.metrics),
+        (web) => tableRoutes(web, queries, () => this.server.url, this.log),
+        ...options.routes,
+      ],
       worker: view,
       log: this.log,
     });

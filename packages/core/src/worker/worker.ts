@@ -5,11 +5,11 @@ import type { AppContext } from '../app/context.js';
 import { parseAssignmentData, stromAssignor } from '../assignor/strom-assignor.js';
 import { describeError, StromError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
+import { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { BufferedProducer, type RecordSender, type TopicLimit } from '../producer/buffered-producer.js';
 import { StoreRegistry } from '../stores/resolve.js';
 import type { Channel } from '../streams/channel.js';
 import type { StreamEvent } from '../streams/event.js';
-import type { ProgressSnapshot } from '../tables/recovery-progress.js';
 import { type RecoveryReport, TableManager } from '../tables/table-manager.js';
 import type { Topic } from '../topics/topic.js';
 import type {
@@ -117,6 +117,8 @@ export class Worker implements ActorHost {
   private assignment: Assignment[] = [];
   /** The web server, when the app's `web` setting is on. */
   private web: WorkerWeb | undefined;
+  /** Prometheus metrics, kept when the web server runs (it serves them). */
+  private metrics: WorkerMetrics | undefined;
   private current: WorkerState = 'idle';
   /** Resolves with the process exit code once the worker stopped (0 = clean). */
   readonly finished: Promise<number> = new Promise((resolve) => {
@@ -237,6 +239,7 @@ export class Worker implements ActorHost {
         // kafkajs may finish a join it began before stop(): the partitions are not taken
         if (this.stopping !== undefined) return;
         this.log.info({ assignment }, 'partitions assigned');
+        this.metrics?.rebalanced();
         this.assignment = assignment;
         this.transactions?.assign(assignment);
         this.tables?.assign(assignment);
@@ -405,11 +408,6 @@ export class Worker implements ActorHost {
     return this.stopping !== undefined;
   }
 
-  /** Table partitions being recovered now: records read of how many. */
-  get recoveriesInProgress(): readonly ProgressSnapshot[] {
-    return [...(this.tables?.recoveryProgress.values() ?? [])];
-  }
-
   /** The newest dead letters this worker wrote (at most 50), oldest first. */
   get recentDeadLetters(): readonly RecentDeadLetter[] {
     return this.deadLetters.recent;
@@ -433,6 +431,7 @@ export class Worker implements ActorHost {
       maxInflightRecords: settings.producerMaxInflightRecords,
       topicLimits: this.topicLimits,
       onRefused: (record, reason) => this.deadLetters.writeRefused(record, reason),
+      onDelivered: (records) => this.metrics?.delivered(records),
     });
   }
 
@@ -473,7 +472,20 @@ export class Worker implements ActorHost {
   /** Starts the web server (docs/web.md); resolves with its URL. */
   private startWeb(): Promise<string> {
     const { settings } = this.context;
+    this.metrics = new WorkerMetrics(settings.id, {
+      producerQueue: () => this.producer?.pending ?? 0,
+      deadLetters: () => this.deadLetters.written,
+      recovering: () => this.tables?.recoveryProgress() ?? [],
+      recoveries: () => this.recoveries,
+      tables: () =>
+        this.context.tables.map((table) => {
+          let keys = 0;
+          for (const partition of this.tables?.localPartitions(table) ?? []) keys += partition.size;
+          return { table: table.name, keys, lateEvents: table.windowedView?.lateEvents };
+        }),
+    });
     this.web = new WorkerWeb({
+      metrics: this.metrics,
       host: settings.webHost,
       port: settings.webPort,
       url: settings.webUrl,
@@ -519,7 +531,7 @@ export class Worker implements ActorHost {
         partitions: this.partitionCounts,
         isRepartition,
       }),
-      recoveriesInProgress: () => this.recoveriesInProgress,
+      recoveriesInProgress: () => this.tables?.recoveryProgress() ?? [],
       recoveries: () => this.recoveries,
       deadLetters: () => this.recentDeadLetters,
       log: this.log,
@@ -594,6 +606,7 @@ export class Worker implements ActorHost {
       control.resolveOffset(lastOffset);
       return;
     }
+    this.metrics?.batchFetched(topic, partition, batch.messages.length, batch.highWatermark, lastOffset);
     const ready = Promise.all([
       this.tables?.ready(topic, partition),
       this.transactions?.ready(topic, partition),
@@ -610,6 +623,8 @@ export class Worker implements ActorHost {
           reason,
         ),
     );
+    this.metrics?.eventsDelivered(topic, route.subscribers, events.length / route.subscribers.length);
+    const dispatchedAt = performance.now();
     let committed: string | undefined;
     const commitFinished = async () => {
       const prefix = finishedPrefix(events, batch.messages);
@@ -624,6 +639,7 @@ export class Worker implements ActorHost {
       this.transactions ? undefined : commitFinished,
     );
     if (outcome === 'failed') return;
+    if (outcome === 'done') this.metrics?.batchProcessed(topic, (performance.now() - dispatchedAt) / 1000);
     if (outcome === 'stopping' && this.transactions && !this.agentsStopped) return;
     const offset = outcome === 'done' ? lastOffset : finishedPrefix(events, batch.messages);
     if (offset !== undefined && offset !== committed)
@@ -647,6 +663,7 @@ export class Worker implements ActorHost {
     control: BatchControl,
     when: 'now' | 'after-batch',
   ): Promise<boolean> {
+    const started = performance.now();
     try {
       await this.tables?.flushChangelogs(topic, partition);
       // exactly-once: the partition's transaction takes its records and the offset, atomically
@@ -658,6 +675,7 @@ export class Worker implements ActorHost {
       return false;
     }
     control.resolveOffset(offset);
+    this.metrics?.committed((performance.now() - started) / 1000);
     if (when === 'now' && !this.transactions) {
       await control
         .commit(offset)

@@ -1,16 +1,19 @@
-import type { ProgressSnapshot } from '../../tables/recovery-progress.js';
-import { progressFields } from '../../tables/recovery-progress.js';
 import type { RecoveryReport } from '../../tables/table-manager.js';
 import type { RecentDeadLetter } from '../../worker/dead-letters.js';
 import type { WorkerState } from '../../worker/worker.js';
 import type { OffsetSampler, PartitionSeries } from './offset-sampler.js';
 import { describeTopology, type Topology, type TopologySource } from './topology.js';
 
-/** A table recovery under way, as the dashboard shows it. */
-export interface RecoveryInProgress {
-  label: string;
+/** A table partition reading its changelog now: changelog records read, and to read. */
+export interface TableRecoveryProgress {
+  table: string;
+  partition: number;
   read: number;
   total: number;
+}
+
+/** A table recovery under way, as the dashboard shows it: with its rate since first seen. */
+export interface RecoveryInProgress extends TableRecoveryProgress {
   recordsPerSec: number;
   etaSec: number | undefined;
 }
@@ -35,7 +38,7 @@ export interface DashboardFeedOptions {
   /** Called once the worker started (its topics and reads are known then). */
   topology: () => TopologySource;
   sampler: OffsetSampler;
-  recoveriesInProgress: () => readonly ProgressSnapshot[];
+  recoveriesInProgress: () => readonly TableRecoveryProgress[];
   recoveries: () => readonly RecoveryReport[];
   deadLetters: () => readonly RecentDeadLetter[];
 }
@@ -43,6 +46,8 @@ export interface DashboardFeedOptions {
 /** Builds the dashboard's snapshots from what a worker knows; reads offsets only when asked. */
 export class DashboardFeed {
   private topology: Topology | undefined;
+  /** When each recovery under way was first seen, and how far it was then (its rate's base). */
+  private readonly recoveriesSeen = new Map<string, { atMs: number; read: number }>();
 
   constructor(private readonly options: DashboardFeedOptions) {}
 
@@ -60,7 +65,7 @@ export class DashboardFeed {
       topology,
       throughput: o.sampler.series(),
       recoveries: {
-        inProgress: o.recoveriesInProgress().map((p) => ({ label: p.label, ...progressFields(p, now) })),
+        inProgress: this.recoveriesInProgress(now),
         done: o.recoveries(),
       },
       deadLetters: [...o.deadLetters()].reverse(),
@@ -68,5 +73,24 @@ export class DashboardFeed {
         .filter((n) => n.kind === 'table')
         .map((n) => ({ name: n.label, ...(n.windowKind === undefined ? {} : { windowKind: n.windowKind }) })),
     };
+  }
+
+  private recoveriesInProgress(now: number): RecoveryInProgress[] {
+    const current = this.options.recoveriesInProgress();
+    const keys = new Set(current.map((r) => `${r.table}[${r.partition}]`));
+    for (const key of this.recoveriesSeen.keys()) if (!keys.has(key)) this.recoveriesSeen.delete(key);
+    return current.map((r) => {
+      const key = `${r.table}[${r.partition}]`;
+      let seen = this.recoveriesSeen.get(key);
+      if (seen === undefined || seen.read > r.read) {
+        seen = { atMs: now, read: r.read };
+        this.recoveriesSeen.set(key, seen);
+      }
+      const seconds = (now - seen.atMs) / 1000;
+      const recordsPerSec = seconds > 0 ? Math.round((r.read - seen.read) / seconds) : 0;
+      const etaSec =
+        recordsPerSec > 0 ? Math.round(Math.max(r.total - r.read, 0) / recordsPerSec) : undefined;
+      return { table: r.table, partition: r.partition, read: r.read, total: r.total, recordsPerSec, etaSec };
+    });
   }
 }

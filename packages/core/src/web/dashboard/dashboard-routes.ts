@@ -1,13 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Context } from 'hono';
 import type { Logger } from '../../logging/logger.js';
-import type { ProgressSnapshot } from '../../tables/recovery-progress.js';
 import type { RecoveryReport } from '../../tables/table-manager.js';
 import type { AdminClient } from '../../transport/types.js';
 import type { RecentDeadLetter } from '../../worker/dead-letters.js';
 import type { WorkerState } from '../../worker/worker.js';
 import type { WebRoutes } from '../web-server.js';
-import { DashboardFeed } from './dashboard-feed.js';
+import { DashboardFeed, type TableRecoveryProgress } from './dashboard-feed.js';
 import { OffsetSampler } from './offset-sampler.js';
 import type { TopologySource } from './topology.js';
 
@@ -35,7 +34,7 @@ export interface DashboardOptions {
   /** The topics the agents read (charted per partition). */
   inputTopics: () => readonly string[];
   topology: () => TopologySource;
-  recoveriesInProgress: () => readonly ProgressSnapshot[];
+  recoveriesInProgress: () => readonly TableRecoveryProgress[];
   recoveries: () => readonly RecoveryReport[];
   deadLetters: () => readonly RecentDeadLetter[];
   log: Logger;
