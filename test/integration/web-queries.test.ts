@@ -1,3 +1,4 @@
+import { createTableClient } from '@strom/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collect, createTopic, uniqueName } from '../support/kafka.js';
 import { killAll, spawnApp, type WorkerProcess } from '../support/processes.js';
@@ -166,6 +167,47 @@ describe('interactive queries across two workers', () => {
     expect(total('strom_consumer_lag_records', { topic: input })).toBe(0);
     expect(total('strom_producer_queue_records')).toBe(0);
     for (const scrape of scrapes) expect(scrape.every((s) => s.labels.app === appId)).toBe(true);
+
+    // the typed client, for other services
+    const counts = createTableClient<string, number>(urls, 'counts');
+    expect(await counts.get('key-7')).toBe(8);
+    expect(await counts.get('no-such-key')).toBeUndefined();
+    const perMinute = createTableClient<string, number>(urls[1]!, 'per_minute');
+    expect(await perMinute.windows('key-1')).toEqual([
+      { startMs: T0, endMs: T0 + MINUTE, value: 1 },
+      { startMs: T0 + MINUTE, endMs: T0 + 2 * MINUTE, value: 1 },
+    ]);
+    expect(await perMinute.windows('key-1', { fromMs: T0 + MINUTE })).toHaveLength(1);
+    expect(await perMinute.current('key-1', T0 + MINUTE + 1)).toEqual({
+      startMs: T0 + MINUTE,
+      endMs: T0 + 2 * MINUTE,
+      value: 1,
+    });
+    await expect(createTableClient(urls, 'nope').get(1)).rejects.toThrow(/no table "nope"/);
+
+    // strom table --key asks the running workers; with none running it reads the changelog
+    const env = { TEST_APP_ID: appId, TEST_INPUT: input, TEST_WEB_PORT: '18319' };
+    const strom = async (args: string[]) => {
+      const cli = spawnApp('test/fixtures/web-app.ts', args, env);
+      running.push(cli);
+      expect(await cli.exited).toBe(0);
+      return cli.lines;
+    };
+    const asked = await strom(['table', 'counts', '--key', 'key-5']);
+    expect(
+      asked.some((l) => l.startsWith('asking the workers at ') && urls.every((u) => l.includes(u))),
+    ).toBe(true);
+    expect(asked.filter((l) => l.startsWith('key-'))).toEqual([expect.stringMatching(/^key-5\s+6$/)]);
+    const windows = await strom(['table', 'per_minute', '--key', 'key-2']);
+    expect(windows.filter((l) => l.startsWith('key-2'))).toHaveLength(3);
+    for (const worker of running.slice(0, 2)) worker.child.kill('SIGTERM');
+    await Promise.all(running.slice(0, 2).map((w) => w.exited));
+    await expect(createTableClient(urls, 'counts', { retryForMs: 300 }).get('key-5')).rejects.toMatchObject({
+      code: 'NOT_RUNNING',
+    });
+    const read = await strom(['table', 'counts', '--key', 'key-5']);
+    expect(read).toContain('no worker serves queries (web: true): reading the changelog');
+    expect(read.filter((l) => l.startsWith('key-'))).toEqual([expect.stringMatching(/^key-5\s+6$/)]);
   });
 });
 

@@ -68,6 +68,8 @@ export type {
   TopologyNode,
   TopologyNodeKind,
 } from './web/dashboard/topology.js';
+export type { TableClient, TableClientOptions, WindowEntry } from './web/table-client.js';
+export { createTableClient } from './web/table-client.js';
 export type { WebRoutes } from './web/web-server.js';
 export type { WorkerView } from './web/worker-view.js';
 export type { Aggregator, TimeWindow, WindowedKey } from './windows/index.js';

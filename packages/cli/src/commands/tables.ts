@@ -1,5 +1,5 @@
-import type { TimeWindow } from '@strom/core';
-import { decodeWindowedKey } from '@strom/core/cli-support';
+import { type App, createTableClient, type TimeWindow } from '@strom/core';
+import { decodeWindowedKey, parseKeyParam } from '@strom/core/cli-support';
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandContext, GlobalArgs } from '../context.js';
 import { table as textTable } from './agents.js';
@@ -50,11 +50,14 @@ export function tableCommand(context: CommandContext): CommandModule<GlobalArgs,
         }),
     handler: async (args) => {
       const app = await context.connectedApp(args);
-      const contents = await app.readTable(args.name);
       const windowed = app.tables.find((t) => t.name === args.name)?.windowKind !== undefined;
-      const rows = [...contents].map(([id, value]) =>
-        windowed ? windowRow(id, value) : { id, key: id, value },
-      );
+      const fromWorkers =
+        args.key === undefined ? undefined : await askWorkers(app, args.name, args.key, windowed);
+      const rows =
+        fromWorkers ??
+        [...(await app.readTable(args.name))].map(([id, value]) =>
+          windowed ? windowRow(id, value) : { id, key: id, value },
+        );
       const shown = rows.filter((r) => args.key === undefined || r.key === args.key);
       shown.sort((a, b) => compareText(a.key, b.key) || (a.window?.startMs ?? 0) - (b.window?.startMs ?? 0));
       if (args.json)
@@ -76,6 +79,35 @@ export function tableCommand(context: CommandContext): CommandModule<GlobalArgs,
       await app.stop();
     },
   };
+}
+
+/**
+ * With --key and workers running with their web server: the key's current value (or windows)
+ * from them, routed to the owner. Undefined when no worker serves queries: read the changelog.
+ */
+async function askWorkers(
+  app: App,
+  name: string,
+  keyText: string,
+  windowed: boolean,
+): Promise<TableRow[] | undefined> {
+  const urls = await app.webUrls();
+  if (urls.length === 0) {
+    process.stderr.write('no worker serves queries (web: true): reading the changelog\n');
+    return undefined;
+  }
+  const key = parseKeyParam(keyText);
+  const client = createTableClient<unknown, unknown>(urls, name);
+  process.stderr.write(`asking the workers at ${urls.join(', ')}\n`);
+  if (windowed)
+    return (await client.windows(key)).map(({ startMs, endMs, value }) => ({
+      id: JSON.stringify([key, startMs, endMs]),
+      key: keyText,
+      window: { startMs, endMs },
+      value,
+    }));
+  const value = await client.get(key);
+  return value === undefined ? [] : [{ id: keyText, key: keyText, value }];
 }
 
 interface TableRow {

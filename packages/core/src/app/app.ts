@@ -12,6 +12,7 @@ import { testAgent } from '../testing/agent-harness.js';
 import type { Topic, TopicOptions } from '../topics/topic.js';
 import { createKafkaJsClient } from '../transport/kafkajs-client.js';
 import type { AdminClient, KafkaClient } from '../transport/types.js';
+import { memberWebUrls } from '../web/partition-owners.js';
 import type { WebRoutes } from '../web/web-server.js';
 import { setUpTopics } from '../worker/topic-setup.js';
 import { Worker } from '../worker/worker.js';
@@ -315,6 +316,14 @@ export class App {
         return { name: table.name, changelog: table.changelog.name, partitions, owners };
       });
     });
+  }
+
+  /**
+   * The web URLs of this app's running workers (those with `web: true`), from the consumer
+   * group's assignment data; empty when none runs. Any of them answers table queries.
+   */
+  async webUrls(): Promise<string[]> {
+    return this.withAdmin(async (admin) => memberWebUrls(await admin.groupMembers(this.id)));
   }
 
   private tableNamed(name: string): Table<unknown, unknown> {

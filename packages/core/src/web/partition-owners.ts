@@ -1,3 +1,4 @@
+import { parseAssignmentData } from '../assignor/strom-assignor.js';
 import type { GroupMember } from '../transport/types.js';
 
 /** Who holds a partition now, and where its web server answers. */
@@ -40,4 +41,10 @@ export class PartitionOwners {
   get empty(): boolean {
     return this.byCount.size === 0;
   }
+}
+
+/** The web URLs of the group's members that run a web server, from their assignment data. */
+export function memberWebUrls(members: readonly GroupMember[]): string[] {
+  const urls = members.map((m) => parseAssignmentData(m.userData).webUrl);
+  return [...new Set(urls.filter((url): url is string => url !== undefined))];
 }
