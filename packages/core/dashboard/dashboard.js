@@ -85,9 +85,9 @@ function renderGraph(topology) {
   drawnTopology = key;
   const svg = $('graph');
   svg.replaceChildren();
-  const W = 156;
+  const W = 184;
   const H = 40;
-  const GAP_X = 32;
+  const GAP_X = 44;
   const GAP_Y = 14;
   const PAD = 8;
   const at = new Map();
@@ -112,12 +112,23 @@ function renderGraph(topology) {
   marker.append(el('path', { d: 'M0,0 L8,4 L0,8 z', fill: '#9aa5b5' }));
   defs.append(marker);
   svg.append(defs);
+  // a node's outgoing edges leave from points spread down its right side, in their targets' order
+  const outgoing = new Map();
+  for (const e of topology.edges) {
+    if (!at.has(e.from) || !at.has(e.to)) continue;
+    outgoing.set(e.from, [...(outgoing.get(e.from) ?? []), e]);
+  }
+  const startY = new Map();
+  for (const [from, list] of outgoing) {
+    list.sort((p, q) => at.get(p.to).y - at.get(q.to).y);
+    list.forEach((e, i) => startY.set(e, at.get(from).y + (H * (i + 1)) / (list.length + 1)));
+  }
   for (const e of topology.edges) {
     const a = at.get(e.from);
     const b = at.get(e.to);
     if (!a || !b) continue;
     const x1 = a.x + W;
-    const y1 = a.y + H / 2;
+    const y1 = startY.get(e);
     const x2 = b.x;
     const y2 = b.y + H / 2;
     const bend = Math.max(24, (x2 - x1) / 2);
@@ -141,7 +152,7 @@ function renderGraph(topology) {
     const color = KIND_COLORS[node.kind] ?? '#888';
     g.append(el('rect', { width: W, height: H, fill: '#fff', stroke: color }));
     g.append(el('rect', { width: 5, height: H, fill: color, stroke: 'none' }));
-    g.append(el('text', { x: 12, y: 17 }, shorten(displayName(node.label), 20)));
+    g.append(el('text', { x: 12, y: 17 }, shorten(displayName(node.label), Math.floor((W - 18) / 7))));
     const sub = [node.windowKind ?? KIND_SHORT[node.kind] ?? node.kind];
     if (node.partitions !== undefined)
       sub.push(`${node.partitions} partition${node.partitions === 1 ? '' : 's'}`);

@@ -15,7 +15,7 @@ function sourceOf(app: App, reads: Record<string, string[]> = {}): TopologySourc
 }
 
 describe('describeTopology', () => {
-  it('draws source -> repartition -> agent -> table, sinks and dead-letter topics in columns', () => {
+  it('draws source -> repartition -> agent -> tables, sinks and dead-letter topics in columns', () => {
     const app = new App({ id: 'taxi', broker: 'localhost:1' });
     const rides = app.topic('rides', { partitions: 4 });
     const out = app.topic('big-rides');
@@ -32,8 +32,9 @@ describe('describeTopology', () => {
     expect(at('table:per_vendor')).toMatchObject({ layer: 3 });
     expect(at('table:per_minute')).toMatchObject({ layer: 3, windowKind: 'tumbling' });
     expect(at('sink:big-rides')).toMatchObject({ layer: 3 });
-    expect(at('dead-letter:taxi-rides-dlq')).toMatchObject({ layer: 4 });
-    expect(at('dead-letter:taxi-vendor-repartition-dlq')).toMatchObject({ layer: 4 });
+    // beside the agent that sends them, below its tables and sinks
+    expect(at('dead-letter:taxi-rides-dlq')).toMatchObject({ layer: 3, row: 3 });
+    expect(at('dead-letter:taxi-vendor-repartition-dlq')).toMatchObject({ layer: 3, row: 4 });
     expect(topology.edges).toContainEqual({
       from: 'topic:rides',
       to: 'repartition:taxi-vendor-repartition',

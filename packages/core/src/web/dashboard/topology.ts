@@ -125,8 +125,8 @@ export function describeTopology(source: TopologySource): Topology {
 
 /**
  * A layered layout: a node's layer is the longest path to it from a node nobody writes to
- * (edges closing a cycle are ignored), dead-letter topics go to a last column of their own, and
- * rows follow the order of first appearance, parents first.
+ * (edges closing a cycle are ignored), so every edge but those spans one column and no curve
+ * crosses a box; in a column, dead-letter topics come last, the rest in order of appearance.
  */
 export function layOut(nodes: Omit<TopologyNode, 'layer' | 'row'>[], edges: TopologyEdge[]): Topology {
   const incoming = new Map<string, string[]>(nodes.map((n) => [n.id, []]));
@@ -144,13 +144,11 @@ export function layOut(nodes: Omit<TopologyNode, 'layer' | 'row'>[], edges: Topo
     layers.set(id, layer);
     return layer;
   };
-  const regular = nodes.filter((n) => n.kind !== 'dead-letter');
-  const lastLayer = regular.reduce((max, n) => Math.max(max, layerOf(n.id)), 0);
-  for (const n of nodes) if (n.kind === 'dead-letter') layers.set(n.id, lastLayer + 1);
-  const rows = new Map<number, number>();
+  const last = (n: { kind: TopologyNodeKind }) => (n.kind === 'dead-letter' ? 1 : 0);
   const placed = nodes
-    .map((n) => ({ ...n, layer: layers.get(n.id) ?? layerOf(n.id), row: 0 }))
-    .sort((a, b) => a.layer - b.layer);
+    .map((n) => ({ ...n, layer: layerOf(n.id), row: 0 }))
+    .sort((a, b) => a.layer - b.layer || last(a) - last(b));
+  const rows = new Map<number, number>();
   for (const n of placed) {
     n.row = rows.get(n.layer) ?? 0;
     rows.set(n.layer, n.row + 1);
