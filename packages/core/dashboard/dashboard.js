@@ -121,7 +121,9 @@ function renderGraph(topology) {
   const startY = new Map();
   for (const [from, list] of outgoing) {
     list.sort((p, q) => at.get(p.to).y - at.get(q.to).y);
-    list.forEach((e, i) => startY.set(e, at.get(from).y + (H * (i + 1)) / (list.length + 1)));
+    list.forEach((e, i) => {
+      startY.set(e, at.get(from).y + (H * (i + 1)) / (list.length + 1));
+    });
   }
   for (const e of topology.edges) {
     const a = at.get(e.from);
