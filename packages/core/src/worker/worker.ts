@@ -489,7 +489,8 @@ export class Worker implements ActorHost {
       host: settings.webHost,
       port: settings.webPort,
       url: settings.webUrl,
-      routes: [...BUILT_IN_ROUTES, this.dashboardRoutes(), ...this.context.webRoutes],
+      // the app's own routes first: a path it takes (`/`, say) is its own
+      routes: [...BUILT_IN_ROUTES, ...this.context.webRoutes, this.dashboardRoutes()],
       log: this.log,
       worker: {
         appId: settings.id,
