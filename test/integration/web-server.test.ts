@@ -20,13 +20,14 @@ describe('the web server of a worker', () => {
   it('answers /health at once and /ready once its partitions are current', { timeout: 90_000 }, async () => {
     const input = await createTopic(uniqueName('web-in'), { partitions: 2 });
     const port = 18301;
-    const worker = spawnApp('test/fixtures/web-app.ts', ['worker'], {
+    // --web-port overrides the app's webPort (18300)
+    const worker = spawnApp('test/fixtures/web-app.ts', ['worker', '--web-port', String(port)], {
       TEST_APP_ID: uniqueName('web-app'),
       TEST_INPUT: input,
-      TEST_WEB_PORT: String(port),
+      TEST_WEB_PORT: '18300',
     });
     running.push(worker);
-    await worker.waitFor(/web server listening/);
+    expect(await worker.waitFor(/web server listening/)).toContain(`http://127.0.0.1:${port}`);
     const health = await get(`http://127.0.0.1:${port}/health`);
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({ status: 'ok' });

@@ -1,4 +1,4 @@
-import { stopOnSignals, stopOnUnhandledErrors, type Worker } from '@strom/core';
+import { ConfigError, stopOnSignals, stopOnUnhandledErrors, type Worker } from '@strom/core';
 import { formatBanner } from '@strom/core/cli-support';
 import type { CommandModule } from 'yargs';
 import type { CommandContext, GlobalArgs } from '../context.js';
@@ -15,10 +15,16 @@ export function workerCommand(context: CommandContext): CommandModule<GlobalArgs
     command: 'worker',
     describe: "run the app's agents in this process (stop with Ctrl-C / SIGTERM)",
     builder: (yargs) =>
-      yargs.option('processing-guarantee', {
-        choices: ['at_least_once', 'exactly_once'] as const,
-        describe: "overrides the app's processingGuarantee setting",
-      }),
+      yargs
+        .option('processing-guarantee', {
+          choices: ['at_least_once', 'exactly_once'] as const,
+          describe: "overrides the app's processingGuarantee setting",
+        })
+        .option('web-port', {
+          type: 'number',
+          describe:
+            "serve the web server (docs/web.md) on this port: overrides the app's web and webPort settings",
+        }),
     handler: async (args) => {
       let worker: Worker | undefined;
       // installed before the app loads and the broker is probed: a signal then exits 0 at once;
@@ -32,6 +38,13 @@ export function workerCommand(context: CommandContext): CommandModule<GlobalArgs
         const guarantee = (args as { processingGuarantee?: 'at_least_once' | 'exactly_once' })
           .processingGuarantee;
         if (guarantee !== undefined) app.settings.processingGuarantee = guarantee;
+        const webPort = (args as { webPort?: number }).webPort;
+        if (webPort !== undefined) {
+          if (!Number.isInteger(webPort) || webPort < 0 || webPort > 65_535)
+            throw new ConfigError(`--web-port must be a port number (0-65535), got ${webPort}`);
+          app.settings.web = true;
+          app.settings.webPort = webPort;
+        }
         worker = app.createWorker();
         removeGuards = stopOnUnhandledErrors(worker);
         // a start that failed, or that a signal stopped, is reported once the worker finished stopping

@@ -27,7 +27,6 @@ export class WorkerMetrics {
   readonly registry = new Registry();
   private readonly consumedTotal: Counter<'topic' | 'partition'>;
   private readonly agentEventsTotal: Counter<'agent' | 'topic'>;
-  private readonly producedTotal: Counter<'topic'>;
   private readonly lag: Gauge<'topic' | 'partition'>;
   private readonly batchSeconds: Histogram<'topic'>;
   private readonly commitSeconds: Histogram;
@@ -38,7 +37,8 @@ export class WorkerMetrics {
   >();
   private readonly agentChildren = new Map<string, Counter.Internal>();
   private readonly batchChildren = new Map<string, Histogram.Internal<'topic'>>();
-  private readonly producedChildren = new Map<string, Counter.Internal>();
+  /** Records acknowledged per topic: plain numbers on the hot path, read into the counter at scrape. */
+  private readonly produced = new Map<string, { records: number }>();
 
   constructor(appId: string, sources: MetricsSources) {
     const registers = [this.registry];
@@ -56,11 +56,16 @@ export class WorkerMetrics {
       labelNames: ['agent', 'topic'],
       registers,
     });
-    this.producedTotal = new Counter({
+    const produced = this.produced;
+    new Counter({
       name: 'strom_records_produced_total',
       help: 'Records acknowledged by the broker, per topic (outputs, changelogs, repartition, dead letters).',
       labelNames: ['topic'],
       registers,
+      collect() {
+        this.reset();
+        for (const [topic, count] of produced) this.inc({ topic }, count.records);
+      },
     });
     this.lag = new Gauge({
       name: 'strom_consumer_lag_records',
@@ -208,33 +213,25 @@ export class WorkerMetrics {
     this.rebalancesTotal.inc();
   }
 
-  /** A produce request was acknowledged: counts its records per topic (runs of one topic at once). */
+  /**
+   * A produce request was acknowledged: counts its records per topic. Per record, so no
+   * prom-client call here (about 100 ns each): a number in a slot, kept while the topic repeats.
+   */
   delivered(records: readonly OutRecord[]): void {
     let topic: string | undefined;
-    let run = 0;
+    let slot: { records: number } | undefined;
     for (const record of records) {
-      if (record.topic === topic) {
-        run += 1;
-        continue;
+      if (record.topic !== topic) {
+        topic = record.topic;
+        slot = this.produced.get(topic);
+        if (slot === undefined) this.produced.set(topic, (slot = { records: 0 }));
       }
-      if (topic !== undefined) this.producedChild(topic).inc(run);
-      topic = record.topic;
-      run = 1;
+      slot!.records += 1;
     }
-    if (topic !== undefined) this.producedChild(topic).inc(run);
   }
 
   /** The text a Prometheus server scrapes, and its content type. */
   async scrape(): Promise<{ body: string; contentType: string }> {
     return { body: await this.registry.metrics(), contentType: this.registry.contentType };
-  }
-
-  private producedChild(topic: string): Counter.Internal {
-    let child = this.producedChildren.get(topic);
-    if (child === undefined) {
-      child = this.producedTotal.labels({ topic });
-      this.producedChildren.set(topic, child);
-    }
-    return child;
   }
 }
