@@ -1,13 +1,14 @@
 /**
  * `pnpm demo`: the course's taxi pipelines on rides.csv against a local broker, with a short
- * summary at the end. Starts a broker when none answers; resets the demo topics first so the
+ * summary at the end; `pnpm demo --serve` then keeps a worker up with its dashboard. Starts a broker when none answers; resets the demo topics first so the
  * numbers are those of one pass over the data. `runDemo()` is also what the example tests run.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { App } from '@strom/core';
 import { avroSummary, runAvroDemo } from './avro-demo.js';
-import { DemoCluster, ensureBroker } from './demo-support.js';
+import { DASHBOARD_URL, serveDashboard } from './dashboard.js';
+import { DemoCluster, demoBrokers, ensureBroker } from './demo-support.js';
 import type { RidePickup, RideWithZones } from './join_rides.js';
 import { produceRides } from './produce.js';
 import { RIDES_TOPIC, readRides } from './rides.js';
@@ -275,7 +276,11 @@ if (import.meta.url === pathToFileURL(resolve(process.argv[1] ?? '')).href) {
   try {
     console.log(summary(await runDemo()));
     console.log(avroSummary(await runAvroDemo()));
-    process.exit(0);
+    if (!process.argv.includes('--serve')) {
+      console.log(`dashboard: \`pnpm demo --serve\` keeps a worker up at ${DASHBOARD_URL}`);
+      process.exit(0);
+    }
+    process.exit(await serveDashboard(new DemoCluster(demoBrokers())));
   } catch (error) {
     console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
     if (process.env.DEMO_DEBUG && error instanceof Error) console.error(error.stack);

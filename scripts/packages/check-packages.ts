@@ -23,6 +23,11 @@ interface Manifest {
 
 const bin = (tool: string) => join(ROOT, 'node_modules', '.bin', tool);
 
+/** Files the code reads at run time that no entry point names (the dashboard's page). */
+const RUNTIME_FILES: Readonly<Record<string, readonly string[]>> = {
+  '@strom/core': ['dashboard/index.html', 'dashboard/dashboard.js', 'dashboard/dashboard.css'],
+};
+
 /** What publint and attw cannot see: workspace leftovers in the published package.json. */
 function checkManifest(manifest: Manifest): void {
   for (const [name, range] of Object.entries(manifest.dependencies ?? {}))
@@ -50,6 +55,9 @@ async function main(): Promise<void> {
         if (!entry?.startsWith('-rwx'))
           throw new StepError(`${manifest.name}: bin ${path} is missing or not executable`);
       }
+      for (const path of RUNTIME_FILES[manifest.name] ?? [])
+        if (!files.some((l) => l.endsWith(` package/${path}`)))
+          throw new StepError(`${manifest.name}: ${path} is missing from the tarball (package.json "files")`);
       await steps.run(`publint ${manifest.name}`, bin('publint'), ['run', '--strict', tarball], {
         cwd: work,
       });

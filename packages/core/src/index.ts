@@ -69,12 +69,26 @@ export type {
   RetryOptions,
   SaslOptions,
 } from './transport/types.js';
+export type {
+  DashboardSnapshot,
+  RecoveryInProgress,
+  TableRecoveryProgress,
+} from './web/dashboard/dashboard-feed.js';
+export type { PartitionSeries, ThroughputPoint } from './web/dashboard/offset-sampler.js';
+export type {
+  Topology,
+  TopologyEdge,
+  TopologyEdgeKind,
+  TopologyNode,
+  TopologyNodeKind,
+} from './web/dashboard/topology.js';
 export type { TableClient, TableClientOptions, WindowEntry } from './web/table-client.js';
 export { createTableClient } from './web/table-client.js';
 export type { WebRoutes } from './web/web-server.js';
 export type { WorkerView } from './web/worker-view.js';
 export type { Aggregator, TimeWindow, WindowedKey } from './windows/index.js';
 export { aggregate, count, max, mean, min, reduce, sum } from './windows/index.js';
+export type { RecentDeadLetter } from './worker/dead-letters.js';
 export { DEAD_LETTER_HEADERS } from './worker/dead-letters.js';
 export { stopOnSignals, stopOnUnhandledErrors } from './worker/signals.js';
 export type { WorkerDescription, WorkerState } from './worker/worker.js';

@@ -128,4 +128,15 @@ describe('DeadLetterWriter.writeRefused', () => {
     expect(sent).toEqual([]);
     expect(dead.undeliverable).toBe(2);
   });
+
+  it('keeps the newest 50 dead letters, oldest first, with their reason and source', () => {
+    const { dead } = writer();
+    for (let i = 0; i < 55; i++) {
+      const message = { key: null, value: Buffer.from('x'), offset: String(i), timestamp: '0', headers: {} };
+      void dead.write({ topic: 'in', partition: 2, message, deadLetterTopic: 'app-in-dlq' }, `bad ${i}`);
+    }
+    expect(dead.recent).toHaveLength(50);
+    expect(dead.recent[0]).toMatchObject({ topic: 'in', partition: 2, offset: '5', reason: 'bad 5' });
+    expect(dead.recent[49]).toMatchObject({ offset: '54', reason: 'bad 54', deadLetterTopic: 'app-in-dlq' });
+  });
 });

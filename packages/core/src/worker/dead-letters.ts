@@ -26,6 +26,21 @@ export interface DeadLetterSource {
   deadLetterTopic: string;
 }
 
+/** A dead letter as the dashboard lists it. */
+export interface RecentDeadLetter {
+  atMs: number;
+  /** Where the record came from. */
+  topic: string;
+  partition: number;
+  offset: string;
+  reason: string;
+  deadLetterTopic: string;
+}
+
+/** Dead letters kept for the dashboard: the newest, a few, short reasons. */
+const RECENT_DEAD_LETTERS = 50;
+const RECENT_REASON_CHARS = 500;
+
 export interface DeadLetterWriterOptions {
   sender: () => RecordSender;
   log: Logger;
@@ -60,6 +75,7 @@ export class DeadLetterWriter {
   private readonly counts = new Map<string, number>();
   private truncatedCount = 0;
   private undeliverableCount = 0;
+  private readonly recentLetters: RecentDeadLetter[] = [];
 
   constructor(private readonly options: DeadLetterWriterOptions) {}
 
@@ -124,6 +140,11 @@ export class DeadLetterWriter {
     return this.counts;
   }
 
+  /** The newest dead letters written (at most 50), oldest first. */
+  get recent(): readonly RecentDeadLetter[] {
+    return this.recentLetters;
+  }
+
   /** Dead letters cut to fit since start. */
   get truncated(): number {
     return this.truncatedCount;
@@ -137,6 +158,16 @@ export class DeadLetterWriter {
   private send(parts: DeadLetterParts): void | Promise<void> {
     const record = deadLetterRecord(parts, this.options.maxRecordBytes(parts.topic));
     this.counts.set(parts.topic, (this.counts.get(parts.topic) ?? 0) + 1);
+    const { topic, partition, offset } = parts.source;
+    this.recentLetters.push({
+      atMs: Date.now(),
+      topic,
+      partition,
+      offset,
+      reason: parts.reason.slice(0, RECENT_REASON_CHARS),
+      deadLetterTopic: parts.topic,
+    });
+    if (this.recentLetters.length > RECENT_DEAD_LETTERS) this.recentLetters.shift();
     if (record.headers![DEAD_LETTER_HEADERS.truncated] !== undefined) this.truncatedCount += 1;
     return this.options.sender().send(record);
   }

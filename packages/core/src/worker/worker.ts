@@ -23,9 +23,11 @@ import type {
   KafkaClient,
   ProducerClient,
 } from '../transport/types.js';
+import { dashboardRoutes } from '../web/dashboard/dashboard-routes.js';
 import { BUILT_IN_ROUTES } from '../web/routes.js';
+import type { WebRoutes } from '../web/web-server.js';
 import { WorkerWeb } from '../web/worker-web.js';
-import { DeadLetterWriter } from './dead-letters.js';
+import { DeadLetterWriter, type RecentDeadLetter } from './dead-letters.js';
 import { dispatch } from './dispatch.js';
 import { RepartitionPurger } from './repartition-purger.js';
 import { Router } from './router.js';
@@ -412,6 +414,11 @@ export class Worker implements ActorHost {
     return this.stopping !== undefined;
   }
 
+  /** The newest dead letters this worker wrote (at most 50), oldest first. */
+  get recentDeadLetters(): readonly RecentDeadLetter[] {
+    return this.deadLetters.recent;
+  }
+
   /** What recoveries of table partitions this worker did (records read, promoted standbys). */
   get recoveries(): readonly RecoveryReport[] {
     return this.tables?.reports ?? [];
@@ -488,7 +495,8 @@ export class Worker implements ActorHost {
       host: settings.webHost,
       port: settings.webPort,
       url: settings.webUrl,
-      routes: [...BUILT_IN_ROUTES, ...this.context.webRoutes],
+      // the app's own routes first: a path it takes (`/`, say) is its own
+      routes: [...BUILT_IN_ROUTES, ...this.context.webRoutes, this.dashboardRoutes()],
       log: this.log,
       worker: {
         appId: settings.id,
@@ -510,6 +518,31 @@ export class Worker implements ActorHost {
       webUrlOf: (member) => parseAssignmentData(member.userData).webUrl,
     });
     return this.web.start();
+  }
+
+  /** The dashboard's page and snapshot (docs/web.md#dashboard). */
+  private dashboardRoutes(): WebRoutes {
+    const isRepartition = (name: string) =>
+      this.context.allTopics().some((t) => t.name === name && this.context.isRepartition(t));
+    return dashboardRoutes({
+      appId: this.context.appId,
+      groupId: this.context.settings.id,
+      state: () => this.current,
+      admin: () => this.admin!,
+      inputTopics: () => this.router.topics().map((t) => t.name),
+      topology: () => ({
+        agents: this.agents,
+        topics: this.context.allTopics(),
+        tables: this.context.tables,
+        reads: new Map(this.describe().agents.map((a) => [a.name, a.topics])),
+        partitions: this.partitionCounts,
+        isRepartition,
+      }),
+      recoveriesInProgress: () => this.tables?.recoveryProgress() ?? [],
+      recoveries: () => this.recoveries,
+      deadLetters: () => this.recentDeadLetters,
+      log: this.log,
+    });
   }
 
   /** Deletes committed records of the repartition topics this worker reads, now and then. */
