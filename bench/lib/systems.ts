@@ -53,7 +53,10 @@ export const SYSTEM_DESCRIPTIONS: Record<SystemName, string> = {
 };
 
 /** Settings a system runs with that differ from its defaults, and why: printed in the report. */
-export const SYSTEM_NOTES: Partial<Record<SystemName, string>> = {};
+export const SYSTEM_NOTES: Partial<Record<SystemName, string>> = {
+  strom:
+    "strom runs with `tableChangelog: 'every-update'`, a changelog record per table write as the kafkajs program and Faust write, so the stateful and windowed scenarios can check one record per ride; Strom's default, 'per-commit', is the strom-percommit row (docs/decisions/0011).",
+};
 
 /**
  * Transpiles bench/systems/**\/*.ts to bench/.build/systems/**\/*.js (ES2022, ESM), and takes a

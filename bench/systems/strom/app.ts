@@ -13,6 +13,7 @@ export function benchApp(config: SystemConfig): App {
     topicPartitions: 4,
     logLevel: 'warn',
     processingGuarantee: process.env.BENCH_GUARANTEE === 'exactly_once' ? 'exactly_once' : 'at_least_once',
+    // a record per write, as the other systems, unless the run measures the default (strom-percommit)
     tableChangelog: process.env.BENCH_CHANGELOG === 'per-commit' ? 'per-commit' : 'every-update',
     // experiments: BENCH_STROM_OPTIONS='{"partitionsConsumedConcurrently":2}' pnpm bench ...
     ...(JSON.parse(process.env.BENCH_STROM_OPTIONS ?? '{}') as Partial<AppOptions>),

@@ -137,9 +137,9 @@ export const appSettingsSchema = z
       .describe('Unacknowledged records above which send() waits (backpressure).'),
     tableChangelog: z
       .enum(['every-update', 'per-commit'])
-      .default('every-update')
+      .default('per-commit')
       .describe(
-        "every-update: a changelog record per table write (as Faust). per-commit: one record per changed key per commit (Kafka Streams' record cache).",
+        "per-commit: one changelog record per changed key per commit (Kafka Streams' record cache; docs/decisions/0011). every-update: a record per table write (as Faust).",
       ),
     processingGuarantee: z
       .enum(['at_least_once', 'exactly_once'])
