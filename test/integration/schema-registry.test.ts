@@ -73,6 +73,15 @@ describe('the schema registry (Confluent REST API)', () => {
     expect(incompatible).toMatchObject({ status: 409, errorCode: 409 });
   });
 
+  it('says the URL serves no registry API when it misses the API path, rather than "not found"', async () => {
+    const url = `${new URL(registryUrl()).origin}/no-registry-here`;
+    const error = await failure(new SchemaRegistryClient({ url }).versions('rides-value'));
+    expect(error.status).toBe(404);
+    expect(error.message).toBe(
+      `no schema registry API at ${url} (HTTP 404 on GET /subjects/rides-value/versions): check the URL; Apicurio Registry serves it under /apis/ccompat/v7`,
+    );
+  });
+
   it('keeps compatibility per subject over the default, enforces it, and checks candidates without registering them', async () => {
     const subject = uniqueName('reg-compat-value');
     await registry.register(subject, V2);
