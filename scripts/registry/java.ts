@@ -80,6 +80,6 @@ export async function findJava(): Promise<JavaRuntime> {
   if (java) return java;
   const seen = candidates.map((j) => `Java ${j.major} (${j.source})`).join(', ') || 'no Java';
   throw new Error(
-    `Apicurio Registry needs Java ${MIN_JAVA}+ and found ${seen}: install one (e.g. apt-get install temurin-25-jdk, or openjdk-21-jdk) and/or set REGISTRY_JAVA_HOME to it`,
+    `Apicurio Registry needs Java ${MIN_JAVA}+ and found ${seen}: install a JDK 21+ (Temurin, or your distribution's openjdk-21-jdk) and set REGISTRY_JAVA_HOME to it`,
   );
 }
