@@ -70,6 +70,16 @@ export async function startRegistry(port = registryPort()): Promise<{ url: strin
   const url = registryUrl(port);
   if (await registryAnswers(url)) return { url, startedByUs: false };
   const f = files(port);
+  const deadline = Date.now() + envMs('REGISTRY_START_TIMEOUT_MS', 120_000);
+  const starting = readPid(f.pid);
+  if (starting !== undefined && isAlive(starting, portArg(port))) {
+    // another `start` launched it and it is still coming up: wait for that one
+    while (Date.now() < deadline && isAlive(starting, portArg(port))) {
+      if (await registryAnswers(url)) return { url, startedByUs: false };
+      await sleep(250);
+    }
+    throw new Error(`the schema registry starting on ${url} (pid ${starting}) did not answer; see ${f.log}`);
+  }
   mkdirSync(f.dir, { recursive: true });
   const [java, appDir] = await Promise.all([findJava(), ensureApicurio(f.dir, log)]);
   const t0 = performance.now();
@@ -95,7 +105,6 @@ export async function startRegistry(port = registryPort()): Promise<{ url: strin
   const child = spawn(java.bin, args, { cwd: f.dir, detached: true, stdio: ['ignore', out, out] });
   child.unref();
   writeFileSync(f.pid, `${child.pid}\n`);
-  const deadline = Date.now() + envMs('REGISTRY_START_TIMEOUT_MS', 120_000);
   while (Date.now() < deadline) {
     if (await registryAnswers(url)) {
       const seconds = ((performance.now() - t0) / 1000).toFixed(1);
