@@ -1,12 +1,14 @@
 /**
  * pnpm registry start|stop|status
  *
- *   start    start the local schema registry on 127.0.0.1:$REGISTRY_PORT (8081) unless one
+ *   start    start Apicurio Registry (fetched once into .registry/) on 127.0.0.1:$REGISTRY_PORT (8081) unless one
  *            answers there; returns when it answers; prints SCHEMA_REGISTRY_URL=... on stdout.
- *   stop     stop the one this checkout started (no-op if none).
+ *   stop     stop the one this checkout started and wait until it is gone (no-op if none).
  *   status   exit 0 only if a registry answers on the port.
  *
- * Environment: REGISTRY_PORT (8081), REGISTRY_STATE_DIR (.registry).
+ * Environment: REGISTRY_PORT (8081), REGISTRY_STATE_DIR (.registry), REGISTRY_JAVA_HOME (a Java 21+;
+ * else JAVA_HOME if 21+, else the newest under /usr/lib/jvm), REGISTRY_START_TIMEOUT_MS (120000),
+ * REGISTRY_STOP_TIMEOUT_MS (15000).
  */
 import { registryAnswers, registryUrl, startRegistry, stopRegistry } from './launcher.js';
 

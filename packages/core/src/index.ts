@@ -28,7 +28,11 @@ export { zodToAvro } from './codecs/avro-schema.js';
 export type { Codec, CodecBinding, CodecName, CodecSpec } from './codecs/codecs.js';
 export { jsonCodec, rawCodec, stringCodec } from './codecs/codecs.js';
 export type { SubjectVersion } from './codecs/schema-registry-client.js';
-export { SchemaRegistryClient, SchemaRegistryError } from './codecs/schema-registry-client.js';
+export {
+  DEFAULT_SCHEMA_REGISTRY_URL,
+  SchemaRegistryClient,
+  SchemaRegistryError,
+} from './codecs/schema-registry-client.js';
 export type { RefusedRecord, StromErrorCode } from './errors/errors.js';
 export {
   ConfigError,

@@ -1,4 +1,9 @@
-import { COMPATIBILITY_LEVELS, type CompatibilityLevel, SchemaRegistryClient } from '@strom/core';
+import {
+  COMPATIBILITY_LEVELS,
+  type CompatibilityLevel,
+  DEFAULT_SCHEMA_REGISTRY_URL,
+  SchemaRegistryClient,
+} from '@strom/core';
 import type { Argv, CommandModule } from 'yargs';
 import type { GlobalArgs } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -32,7 +37,7 @@ export function schemasCommand(): CommandModule<GlobalArgs, SchemasArgs> {
       yargs
         .option('registry', {
           type: 'string',
-          describe: 'schema registry URL (default: $SCHEMA_REGISTRY_URL, else http://localhost:8081)',
+          describe: `schema registry API URL (default: $SCHEMA_REGISTRY_URL, else ${DEFAULT_SCHEMA_REGISTRY_URL})`,
         })
         .option('subject', { alias: 's', type: 'string', describe: 'one subject, e.g. rides-value' })
         .option('compatibility', {
@@ -41,7 +46,7 @@ export function schemasCommand(): CommandModule<GlobalArgs, SchemasArgs> {
         })
         .option('show', { type: 'boolean', describe: "with --subject: print the subject's latest schema" }),
     handler: async (args) => {
-      const url = args.registry ?? process.env.SCHEMA_REGISTRY_URL ?? 'http://localhost:8081';
+      const url = args.registry ?? process.env.SCHEMA_REGISTRY_URL ?? DEFAULT_SCHEMA_REGISTRY_URL;
       const registry = new SchemaRegistryClient({ url });
       if (args.show) {
         if (!args.subject) throw new UsageError('--show goes with --subject');

@@ -4,6 +4,8 @@ import { type CompatibilityLevel, compatibilityProblems, readProblem } from './a
 import { type AvroSchema, avroType, type DerivedAvro, zodToAvro } from './avro-schema.js';
 import type { Codec, CodecBinding } from './codecs.js';
 import {
+  DEFAULT_SCHEMA_REGISTRY_URL,
+  isRegistryNotFound,
   type SchemaRegistryClient,
   SchemaRegistryError,
   schemaRegistryClient,
@@ -11,7 +13,7 @@ import {
 
 /** Options of {@link avroCodec}. */
 export interface AvroCodecOptions {
-  /** Schema registry URL; default: `SCHEMA_REGISTRY_URL` from the environment, else `http://localhost:8081`. */
+  /** Schema registry API URL, path included; default: `SCHEMA_REGISTRY_URL` from the environment, else {@link DEFAULT_SCHEMA_REGISTRY_URL} (`pnpm registry`). */
   registryUrl?: string;
   /**
    * Subject of the schema: `topic` (TopicNameStrategy, `<topic>-key` / `<topic>-value`) or
@@ -79,7 +81,7 @@ class AvroTopicCodec implements Codec {
 
   private registry(): SchemaRegistryClient {
     return schemaRegistryClient(
-      this.options.registryUrl ?? process.env.SCHEMA_REGISTRY_URL ?? 'http://localhost:8081',
+      this.options.registryUrl ?? process.env.SCHEMA_REGISTRY_URL ?? DEFAULT_SCHEMA_REGISTRY_URL,
     );
   }
 
@@ -115,7 +117,7 @@ class AvroTopicCodec implements Codec {
         cause: error,
       });
     }
-    if (error.status === 404 && this.options.autoRegister === false)
+    if (isRegistryNotFound(error) && this.options.autoRegister === false)
       return new StromError('SCHEMA', `${what} is not registered, and autoRegister is false`, {
         cause: error,
       });
@@ -200,7 +202,7 @@ class AvroTopicCodec implements Codec {
       try {
         text = await this.registry().schemaById(id);
       } catch (error) {
-        if (error instanceof SchemaRegistryError && error.status === 404) {
+        if (isRegistryNotFound(error)) {
           this.writers.set(id, { error: `unknown schema id ${id} (the registry has no such schema)` });
           return;
         }

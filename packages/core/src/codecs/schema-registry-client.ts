@@ -26,12 +26,30 @@ export interface SubjectVersion {
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 
 /**
- * A client of the Confluent schema registry REST API (Confluent, Apicurio's ccompat API,
- * Karapace, or `pnpm registry`). Schemas by id never change, so they are cached for good; so
- * are the ids of schemas this process registered.
+ * Where `pnpm registry start` serves the Confluent API (Apicurio Registry's `ccompat` API); the
+ * default of codecs and `strom schemas` when neither an option nor `SCHEMA_REGISTRY_URL` is set.
+ */
+export const DEFAULT_SCHEMA_REGISTRY_URL = 'http://localhost:8081/apis/ccompat/v7';
+
+/** True for the registry's own "not found" answers (40401 subject, 40402 version, 40403 schema). */
+export function isRegistryNotFound(error: unknown): error is SchemaRegistryError {
+  return (
+    error instanceof SchemaRegistryError &&
+    error.status === 404 &&
+    error.errorCode !== undefined &&
+    Math.floor(error.errorCode / 100) === 404
+  );
+}
+
+/**
+ * A client of the Confluent schema registry REST API (Confluent, Apicurio's ccompat API as
+ * `pnpm registry` runs it, Karapace). The URL is the API's base, path included
+ * (`http://localhost:8081/apis/ccompat/v7` for Apicurio, `http://localhost:8081` for Confluent).
+ * Schemas by id never change, so they are cached for good; so are the ids of schemas this
+ * process registered.
  *
  * @example
- * const registry = new SchemaRegistryClient({ url: 'http://localhost:8081' })
+ * const registry = new SchemaRegistryClient({ url: 'http://localhost:8081/apis/ccompat/v7' })
  * const id = await registry.register('rides-value', JSON.stringify(schema))
  */
 export class SchemaRegistryClient {
@@ -76,9 +94,14 @@ export class SchemaRegistryClient {
       payload = text;
     }
     if (!res.ok) {
-      const error = payload as { error_code?: number; message?: string } | undefined;
-      const message = typeof error?.message === 'string' ? error.message : `HTTP ${res.status}`;
-      throw new SchemaRegistryError(message, { status: res.status, errorCode: error?.error_code });
+      const error = payload as { error_code?: unknown; message?: unknown } | undefined;
+      const errorCode = typeof error?.error_code === 'number' ? error.error_code : undefined;
+      let message = typeof error?.message === 'string' ? error.message : `HTTP ${res.status}`;
+      // a 404 without a registry code (404xx) is a URL that serves no registry API: Apicurio
+      // answers so at its root, where users often point before adding /apis/ccompat/v7
+      if (res.status === 404 && (errorCode === undefined || Math.floor(errorCode / 100) !== 404))
+        message = `no schema registry API at ${this.url} (HTTP 404 on ${method} ${path}): check the URL; Apicurio Registry serves it under /apis/ccompat/v7`;
+      throw new SchemaRegistryError(message, { status: res.status, errorCode });
     }
     return payload as T;
   }
@@ -140,9 +163,9 @@ export class SchemaRegistryClient {
     try {
       answer = await this.request<{ compatibilityLevel?: unknown }>('GET', path);
     } catch (error) {
-      // registries without defaultToGlobal answer 404 for a subject with no level of its own
-      if (subject !== undefined && error instanceof SchemaRegistryError && error.status === 404)
-        return this.compatibility();
+      // registries without defaultToGlobal answer 40408 for a subject with no level of its own,
+      // and Apicurio answers 40401 for a subject it does not know yet
+      if (subject !== undefined && isRegistryNotFound(error)) return this.compatibility();
       throw error;
     }
     const level = answer.compatibilityLevel;
