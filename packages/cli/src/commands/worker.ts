@@ -2,6 +2,8 @@ import { stopOnSignals, stopOnUnhandledErrors, type Worker } from '@strom/core';
 import { formatBanner } from '@strom/core/cli-support';
 import type { CommandModule } from 'yargs';
 import type { CommandContext, GlobalArgs } from '../context.js';
+import { childStateDir, reportRunning, stopWhenSupervisorGone } from '../supervisor/child-link.js';
+import { resolveProcesses, runSupervised } from '../supervisor/run-supervised.js';
 
 /**
  * After the worker stopped, the process ends even if agent code still holds the event loop
@@ -9,39 +11,68 @@ import type { CommandContext, GlobalArgs } from '../context.js';
  */
 const EXIT_GRACE_MS = 1000;
 
+interface WorkerArgs {
+  processingGuarantee?: 'at_least_once' | 'exactly_once';
+  processes?: string;
+  processIndex?: number;
+}
+
 /** `strom worker`: run the app's agents until SIGINT/SIGTERM. */
 export function workerCommand(context: CommandContext): CommandModule<GlobalArgs, GlobalArgs> {
   return {
     command: 'worker',
     describe: "run the app's agents in this process (stop with Ctrl-C / SIGTERM)",
     builder: (yargs) =>
-      yargs.option('processing-guarantee', {
-        choices: ['at_least_once', 'exactly_once'] as const,
-        describe: "overrides the app's processingGuarantee setting",
-      }),
+      yargs
+        .option('processing-guarantee', {
+          choices: ['at_least_once', 'exactly_once'] as const,
+          describe: "overrides the app's processingGuarantee setting",
+        })
+        .option('processes', {
+          type: 'string',
+          describe: 'worker processes to run, supervised by this one (a number, or auto: one per CPU core)',
+        })
+        .option('process-index', {
+          type: 'number',
+          hidden: true,
+          describe: 'set by the supervisor in each worker process it runs',
+        }),
     handler: async (args) => {
+      const { processingGuarantee: guarantee, processes, processIndex } = args as WorkerArgs;
+      const supervised = processIndex !== undefined;
       let worker: Worker | undefined;
       // installed before the app loads and the broker is probed: a signal then exits 0 at once;
       // kept until the process ends, so a relayed second signal arriving just after the worker
       // stopped cannot kill the process by default action (seen in CI: stopped in 190 ms, the
       // test's second SIGTERM came at 200 ms)
-      stopOnSignals(() => worker);
+      const removeSignals = stopOnSignals(() => worker);
       let removeGuards: (() => void) | undefined;
+      const removeOrphanGuard = supervised ? stopWhenSupervisorGone(() => worker) : undefined;
       try {
         const app = await context.connectedApp(args);
-        const guarantee = (args as { processingGuarantee?: 'at_least_once' | 'exactly_once' })
-          .processingGuarantee;
+        const count = supervised ? 1 : resolveProcesses(processes ?? app.settings.workerProcesses);
+        if (count > 1) {
+          // the supervisor handles signals itself: it forwards them to its children
+          removeSignals();
+          context.exitCode = await runSupervised(app, count, context.argv);
+          return;
+        }
         if (guarantee !== undefined) app.settings.processingGuarantee = guarantee;
+        if (supervised) app.settings.stateDir = childStateDir(app.settings.stateDir, app.id, processIndex);
         worker = app.createWorker();
         removeGuards = stopOnUnhandledErrors(worker);
         // a start that failed, or that a signal stopped, is reported once the worker finished stopping
         const description = await worker.start().catch(() => undefined);
-        if (description !== undefined) process.stdout.write(`${formatBanner(description)}\n`);
+        if (description !== undefined) {
+          if (supervised) reportRunning(description);
+          else process.stdout.write(`${formatBanner(description)}\n`);
+        }
         context.exitCode = await worker.finished;
         if (worker.error !== undefined && context.exitCode === 1) throw worker.error;
         setTimeout(() => process.exit(context.exitCode), EXIT_GRACE_MS).unref();
       } finally {
         removeGuards?.();
+        removeOrphanGuard?.();
       }
     },
   };

@@ -159,6 +159,12 @@ export const appSettingsSchema = z
       .describe(
         'On SIGTERM, how long in-flight events may take before the worker commits what finished and leaves.',
       ),
+    workerProcesses: z
+      .union([z.number().int().positive(), z.literal('auto')])
+      .default(1)
+      .describe(
+        '`strom worker` runs this many worker processes of the app, supervised by one parent ("auto": one per CPU core); `--processes` overrides it.',
+      ),
     logLevel: z
       .enum(LOG_LEVELS as [LogLevel, ...LogLevel[]])
       .optional()
