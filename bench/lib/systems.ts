@@ -6,6 +6,8 @@
  * - faust:     bench/faust/bench_app.py on faust-streaming in bench/faust/.venv
  * - strom-zod: the strom program with the taxi example's zod schemas on the values (opt-in)
  * - strom-eos: the strom program with processingGuarantee 'exactly_once' (opt-in, or --guarantee)
+ * - strom-processes: the strom program as N worker processes (`--processes N`), shown as
+ *   `strom --processes N`
  *
  * The TypeScript programs are transpiled (no type-check; `pnpm build` does that) into
  * bench/.build/ before a bench, so the measured process runs no TypeScript loader.
@@ -26,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import type { ProgramSpec } from './processes.js';
 
-export const SYSTEMS = ['strom', 'kafkajs', 'faust', 'strom-zod', 'strom-eos'] as const;
+export const SYSTEMS = ['strom', 'strom-processes', 'kafkajs', 'faust', 'strom-zod', 'strom-eos'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 export const DEFAULT_SYSTEMS: readonly SystemName[] = ['strom', 'kafkajs', 'faust'];
 
@@ -45,6 +47,8 @@ export const SYSTEM_DESCRIPTIONS: Record<SystemName, string> = {
     'faust-streaming 0.15.3 (aiokafka 0.14.0) in `bench/faust/.venv`, `bench/faust/bench_app.py`: one agent per scenario, `value_serializer="json"`, raw input keys, `store="memory://"`, `producer_acks=-1`, at-least-once, web server off, other settings default.',
   'strom-zod':
     "The Strom program with the taxi example's zod schema on the values (`topic(..., { value: TaxiRide })`): what validation costs.",
+  'strom-processes':
+    'The Strom program run as N worker processes of the app (`--processes N`, as `strom worker --processes N` runs them): members of one consumer group, forked by a parent that forwards SIGTERM; CPU summed over all of them.',
   'strom-eos':
     "The Strom program with `processingGuarantee: 'exactly_once'`: a transactional producer per input partition, outputs, changelog records and offsets committed in one transaction per fetched batch.",
 };
@@ -100,6 +104,8 @@ export function stromRevision(): string {
 
 export interface ProgramOptions {
   scenario: string;
+  /** Worker processes of the strom-processes system. */
+  processes?: number;
   env: Record<string, string>;
   /** Directory for `node --cpu-prof` profiles of the node systems (none: no profiling). */
   cpuProfileDir?: string;
@@ -129,7 +135,7 @@ export function programFor(system: SystemName, options: ProgramOptions): Program
       env: { ...env, PYTHONUNBUFFERED: '1' },
     };
   }
-  const program = system === 'strom-zod' || system === 'strom-eos' ? 'strom' : system;
+  const program = system.startsWith('strom') ? 'strom' : system;
   const nodeArgs = options.cpuProfileDir
     ? [
         '--cpu-prof',
@@ -148,6 +154,7 @@ export function programFor(system: SystemName, options: ProgramOptions): Program
       NODE_ENV: 'production',
       ...(system === 'strom-zod' ? { BENCH_VALIDATE: '1' } : {}),
       ...(system === 'strom-eos' ? { BENCH_GUARANTEE: 'exactly_once' } : {}),
+      ...(system === 'strom-processes' ? { BENCH_PROCESSES: String(options.processes ?? 2) } : {}),
     },
   };
 }
