@@ -5,7 +5,7 @@ import { App } from '@strom/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { brokers, createTopic, testLogLevel, topicEnd, uniqueName } from '../support/kafka.js';
 import { killAll, spawnApp, type WorkerProcess } from '../support/processes.js';
-import { eventually, produceJson } from '../support/produce.js';
+import { eventually, produceJson, topicStopsGrowing } from '../support/produce.js';
 
 const running: WorkerProcess[] = [];
 afterEach(() => killAll(running.splice(0)));
@@ -47,15 +47,7 @@ async function settled(changelog: string, atLeast: number): Promise<void> {
   expect(await eventually(async () => (await topicEnd(changelog).catch(() => 0)) >= atLeast, 60_000)).toBe(
     true,
   );
-  let last = -1;
-  expect(
-    await eventually(async () => {
-      const now = await topicEnd(changelog);
-      const stable = now === last;
-      last = now;
-      return stable;
-    }, 30_000),
-  ).toBe(true);
+  expect(await topicStopsGrowing(changelog)).toBe(true);
 }
 
 async function readCounts(id: string): Promise<Map<unknown, unknown>> {
@@ -129,5 +121,18 @@ describe('strom worker --processes', () => {
 
     parent.child.kill('SIGTERM');
     expect(await parent.exited).toBe(0);
+  });
+
+  it('a child that fails before its worker runs stops the others; the parent exits with its code', {
+    timeout: 60_000,
+  }, async () => {
+    const { env } = await setup(10);
+    const parent = spawnApp('test/fixtures/failing-child-app.ts', ['worker', '--processes', '2'], env);
+    running.push(parent);
+    expect(await parent.exited).toBe(3);
+    expect(parent.lines.some((l) => l.includes('worker process failed before it ran'))).toBe(true);
+    // not restarted: a child that never ran would fail the same way again
+    expect(parent.lines.filter((l) => l.includes('process 1 fails on purpose'))).toHaveLength(1);
+    expect(parent.lines.some((l) => l.includes('worker process crashed'))).toBe(false);
   });
 });
