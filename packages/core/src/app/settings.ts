@@ -87,6 +87,12 @@ export const appSettingsSchema = z
       .describe(
         'Offsets are committed after every batch, and every commitIntervalMs inside a long batch: what a crash may redo.',
       ),
+    offsetCommit: z
+      .enum(['every-batch', 'interval'])
+      .default('every-batch')
+      .describe(
+        'every-batch: offsets are committed after every fetched batch, and the next fetch waits for that commit. interval: every commitIntervalMs and on stop, so a record at a low rate does not wait for commits (p50 ~20 ms instead of ~80 ms through a groupBy); a rebalance redelivers up to commitIntervalMs of processed input.',
+      ),
     repartitionPurgeIntervalMs: z
       .number()
       .int()

@@ -637,6 +637,8 @@ class KafkaJsTransactionalProducer extends KafkaJsProducer implements Transactio
 
 class KafkaJsConsumer implements ConsumerClient {
   private readonly consumer: Consumer;
+  /** With `commitEveryMs`: commits the offsets resolved since the last commit. */
+  private commitResolved: (() => Promise<void>) | undefined;
 
   constructor(kafka: Kafka, options: ConsumerOptions) {
     const mayRestart = options.mayRestart;
@@ -664,43 +666,59 @@ class KafkaJsConsumer implements ConsumerClient {
   }
 
   run(options: ConsumerRunOptions): Promise<void> {
+    // kafkajs' own auto-commit commits after every batch, on rebalance and on stop; on an
+    // interval, this commits instead (kafkajs has no interval that skips its per-batch commit)
+    const onInterval = options.autoCommit && options.commitEveryMs !== undefined;
     return this.consumer.run({
-      // commits what the handler resolved after every batch, on rebalance and on stop
-      autoCommit: options.autoCommit,
+      autoCommit: options.autoCommit && !onInterval,
+      ...(onInterval ? { autoCommitInterval: options.commitEveryMs } : {}),
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
-      eachBatch: (payload: EachBatchPayload) => {
-        const { batch } = payload;
-        return options.eachBatch(
-          {
-            topic: batch.topic,
-            partition: batch.partition,
-            highWatermark: batch.highWatermark,
-            // kafkajs' message objects already have the fields InboundMessage names
-            messages: batch.messages as unknown as InboundMessage[],
-          },
-          {
-            resolveOffset: payload.resolveOffset,
-            heartbeat: payload.heartbeat,
-            // kafkajs commits the next offset to read
-            commit: (offset) =>
-              payload.commitOffsetsIfNecessary({
-                topics: [
-                  {
-                    topic: batch.topic,
-                    partitions: [{ partition: batch.partition, offset: String(BigInt(offset) + 1n) }],
-                  },
-                ],
-              }),
-            isRunning: payload.isRunning,
-            isStale: payload.isStale,
-          },
-        );
+      eachBatch: async (payload: EachBatchPayload) => {
+        if (onInterval)
+          this.commitResolved = () => payload.commitOffsetsIfNecessary(payload.uncommittedOffsets());
+        await this.handleBatch(options, payload);
+        if (!onInterval) return;
+        // when due (autoCommitInterval), and always once stopping: kafkajs commits nothing itself
+        if (payload.isRunning()) await payload.commitOffsetsIfNecessary();
+        else await payload.commitOffsetsIfNecessary(payload.uncommittedOffsets());
       },
     });
   }
 
-  stop(): Promise<void> {
+  private handleBatch(options: ConsumerRunOptions, payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    return options.eachBatch(
+      {
+        topic: batch.topic,
+        partition: batch.partition,
+        highWatermark: batch.highWatermark,
+        // kafkajs' message objects already have the fields InboundMessage names
+        messages: batch.messages as unknown as InboundMessage[],
+      },
+      {
+        resolveOffset: payload.resolveOffset,
+        heartbeat: payload.heartbeat,
+        // kafkajs commits the next offset to read
+        commit: (offset) =>
+          payload.commitOffsetsIfNecessary({
+            topics: [
+              {
+                topic: batch.topic,
+                partitions: [{ partition: batch.partition, offset: String(BigInt(offset) + 1n) }],
+              },
+            ],
+          }),
+        isRunning: payload.isRunning,
+        isStale: payload.isStale,
+      },
+    );
+  }
+
+  async stop(): Promise<void> {
+    // on an interval, what was resolved since the last commit is committed before leaving
+    // (batches still in flight commit as they end: kafkajs says it is no longer running)
+    await this.commitResolved?.().catch(() => undefined);
     return this.consumer.stop();
   }
 
