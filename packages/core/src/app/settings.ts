@@ -91,7 +91,7 @@ export const appSettingsSchema = z
       .enum(['every-batch', 'interval'])
       .default('every-batch')
       .describe(
-        'every-batch: offsets are committed after every fetched batch, and the next fetch waits for that commit. interval: every commitIntervalMs and on stop, so a record at a low rate does not wait for commits (p50 ~20 ms instead of ~80 ms through a groupBy); a rebalance redelivers up to commitIntervalMs of processed input.',
+        'every-batch: offsets are committed after every fetched batch, and the next fetch waits for that commit. interval: every commitIntervalMs and on stop, so a record at a low rate does not wait for commits (p50 ~20 ms instead of ~80 ms through a groupBy); a rebalance redelivers what every member processed since its last commit (many more duplicates under rebalances).',
       ),
     repartitionPurgeIntervalMs: z
       .number()

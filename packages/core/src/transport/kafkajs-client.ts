@@ -639,6 +639,7 @@ class KafkaJsConsumer implements ConsumerClient {
   private readonly consumer: Consumer;
   /** With `commitEveryMs`: commits the offsets resolved since the last commit. */
   private commitResolved: (() => Promise<void>) | undefined;
+  private commitTimer: NodeJS.Timeout | undefined;
 
   constructor(kafka: Kafka, options: ConsumerOptions) {
     const mayRestart = options.mayRestart;
@@ -669,15 +670,48 @@ class KafkaJsConsumer implements ConsumerClient {
     // kafkajs' own auto-commit commits after every batch, on rebalance and on stop; on an
     // interval, this commits instead (kafkajs has no interval that skips its per-batch commit)
     const onInterval = options.autoCommit && options.commitEveryMs !== undefined;
+    if (onInterval) {
+      // also while no batch comes: an idle worker's last offsets are committed too
+      this.commitTimer = setInterval(
+        () => void this.commitResolved?.().catch(() => undefined),
+        options.commitEveryMs,
+      );
+      this.commitTimer.unref();
+    }
     return this.consumer.run({
       autoCommit: options.autoCommit && !onInterval,
       ...(onInterval ? { autoCommitInterval: options.commitEveryMs } : {}),
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
       eachBatch: async (payload: EachBatchPayload) => {
+        const { batch } = payload;
         if (onInterval)
           this.commitResolved = () => payload.commitOffsetsIfNecessary(payload.uncommittedOffsets());
-        await this.handleBatch(options, payload);
+        await options.eachBatch(
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            highWatermark: batch.highWatermark,
+            // kafkajs' message objects already have the fields InboundMessage names
+            messages: batch.messages as unknown as InboundMessage[],
+          },
+          {
+            resolveOffset: payload.resolveOffset,
+            heartbeat: payload.heartbeat,
+            // kafkajs commits the next offset to read
+            commit: (offset) =>
+              payload.commitOffsetsIfNecessary({
+                topics: [
+                  {
+                    topic: batch.topic,
+                    partitions: [{ partition: batch.partition, offset: String(BigInt(offset) + 1n) }],
+                  },
+                ],
+              }),
+            isRunning: payload.isRunning,
+            isStale: payload.isStale,
+          },
+        );
         if (!onInterval) return;
         // when due (autoCommitInterval), and always once stopping: kafkajs commits nothing itself
         if (payload.isRunning()) await payload.commitOffsetsIfNecessary();
@@ -686,38 +720,10 @@ class KafkaJsConsumer implements ConsumerClient {
     });
   }
 
-  private handleBatch(options: ConsumerRunOptions, payload: EachBatchPayload): Promise<void> {
-    const { batch } = payload;
-    return options.eachBatch(
-      {
-        topic: batch.topic,
-        partition: batch.partition,
-        highWatermark: batch.highWatermark,
-        // kafkajs' message objects already have the fields InboundMessage names
-        messages: batch.messages as unknown as InboundMessage[],
-      },
-      {
-        resolveOffset: payload.resolveOffset,
-        heartbeat: payload.heartbeat,
-        // kafkajs commits the next offset to read
-        commit: (offset) =>
-          payload.commitOffsetsIfNecessary({
-            topics: [
-              {
-                topic: batch.topic,
-                partitions: [{ partition: batch.partition, offset: String(BigInt(offset) + 1n) }],
-              },
-            ],
-          }),
-        isRunning: payload.isRunning,
-        isStale: payload.isStale,
-      },
-    );
-  }
-
   async stop(): Promise<void> {
     // on an interval, what was resolved since the last commit is committed before leaving
     // (batches still in flight commit as they end: kafkajs says it is no longer running)
+    clearInterval(this.commitTimer);
     await this.commitResolved?.().catch(() => undefined);
     return this.consumer.stop();
   }
