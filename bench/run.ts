@@ -59,11 +59,15 @@ Options:
   --probe-seconds <s>   latency probe length (default 10)
   --retries <n>         measure a run again when other processes took over 0.6 cores
                         during it, up to n times (default 2)
+  --quiet-wait <s>      longest wait for a quiet machine before each run (default 180; 0 on
+                        a machine known to be shared: runs are then marked busy, not retried)
   --profile             run the node systems with --cpu-prof (profiles in bench/results/profiles/)
   --out <file>          write the report to <file> and the results to <file>.json (.md
                         replaced), starting from docs/benchmarks.json; docs/ is untouched
   --no-docs             write no report and store no results (bench/results/ only)
   --report-only         run nothing: render the report from the stored results
+  --processes <N>       also run Strom as N worker processes (the strom-processes system,
+                        shown as "strom --processes N") beside strom, interleaved
   --guarantee exactly_once
                         also run Strom exactly-once (the strom-eos system) beside strom,
                         interleaved: what exactly-once costs
@@ -102,6 +106,8 @@ const OPTIONS = {
   'no-docs': { type: 'boolean', default: false },
   'report-only': { type: 'boolean', default: false },
   guarantee: { type: 'string' },
+  processes: { type: 'string' },
+  'quiet-wait': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 const args = (() => {
@@ -149,6 +155,7 @@ if (args.guarantee !== undefined) {
   if (args.guarantee !== 'exactly_once') fail(`--guarantee takes exactly_once, got ${args.guarantee}`);
   if (!systems.includes('strom-eos')) systems.push('strom-eos');
 }
+if (args.processes !== undefined && !systems.includes('strom-processes')) systems.push('strom-processes');
 const events = positiveInt('events', args.events, 1_000_000);
 const resultsDir = join(BENCH_DIR, 'results');
 const settings: BenchSettings = {
@@ -160,9 +167,11 @@ const settings: BenchSettings = {
   probeSeconds: positiveInt('probe-seconds', args['probe-seconds'], 10),
   maxOtherCores: 0.6,
   retries: positiveInt('retries', args.retries, 2, true),
+  processes: positiveInt('processes', args.processes, 2),
   cpuProfileDir: args.profile ? join(resultsDir, 'profiles') : undefined,
   logDir: join(resultsDir, 'logs'),
 };
+const quietWaitMs = positiveInt('quiet-wait', args['quiet-wait'], 180, true) * 1000;
 const command = `pnpm bench ${process.argv.slice(2).join(' ')}`.trim();
 const log = (message: string) => console.error(`[bench] ${message}`);
 
@@ -257,7 +266,11 @@ try {
           if (unavailable.has(system)) continue;
           let result: RunResult;
           for (let attempt = 1; ; attempt++) {
-            const quiet = await waitForQuiet(brokerPid, { log, maxOtherCores: settings.maxOtherCores });
+            const quiet = await waitForQuiet(brokerPid, {
+              log,
+              maxOtherCores: settings.maxOtherCores,
+              maxWaitMs: quietWaitMs,
+            });
             log(
               `${scenario.name}: ${system} run ${run}/${settings.runs}` +
                 (attempt > 1 ? ` (attempt ${attempt})` : '') +
@@ -278,6 +291,7 @@ try {
                 programFor(system, {
                   ...options,
                   scenario: scenario.name,
+                  processes: settings.processes,
                   env: {
                     ...options.env,
                     BENCH_DATADIR: join(faustData, `${scenario.name}-${system}-${run}-${attempt}`),

@@ -2,7 +2,7 @@
  * Who used the CPU during a measurement: the system under test, the broker, and everything
  * else on the machine (other processes disturb a benchmark on a small machine). Linux /proc.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100;
 
@@ -34,6 +34,47 @@ export function processCpuSeconds(pid: number | undefined): number | undefined {
   }
 }
 
+/**
+ * CPU time (user + system) of a process and its live descendants, seconds: a system that runs
+ * several processes (`strom --processes N`) is measured whole. Undefined when the process is gone.
+ */
+export function processTreeCpuSeconds(pid: number | undefined): number | undefined {
+  const own = processCpuSeconds(pid);
+  if (own === undefined) return undefined;
+  let total = own;
+  for (const child of descendants(pid!)) total += processCpuSeconds(child) ?? 0;
+  return total;
+}
+
+/** The live descendants of `pid` (from the parent ids in /proc/<pid>/stat). */
+export function descendants(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  try {
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        parentOf.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      } catch {
+        // gone meanwhile
+      }
+    }
+  } catch {
+    return [];
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const parent = queue.pop()!;
+    for (const [child, ppid] of parentOf) {
+      if (ppid !== parent) continue;
+      queue.push(child);
+      found.push(child);
+    }
+  }
+  return found;
+}
+
 export interface CpuSnapshot {
   at: number;
   machine: number | undefined;
@@ -46,13 +87,15 @@ export function cpuSnapshot(systemPid: number | undefined, brokerPid: number | u
     at: Date.now(),
     machine: machineBusySeconds(),
     broker: processCpuSeconds(brokerPid),
-    system: processCpuSeconds(systemPid),
+    system: processTreeCpuSeconds(systemPid),
   };
 }
 
 export interface CoreUse {
   /** The system under test, in cores (1 = one core busy all the time). */
   system: number;
+  /** CPU seconds the system used (all its processes). */
+  systemSeconds: number;
   broker: number;
   /** Everything else: the harness (light) and whatever else runs on the machine. */
   other: number;
@@ -72,6 +115,7 @@ export function coresBetween(start: CpuSnapshot, end: CpuSnapshot): CoreUse | un
   const round = (x: number) => Number(x.toFixed(2));
   return {
     system: round(system),
+    systemSeconds: system * seconds,
     broker: round(broker),
     other: round(Math.max(0, machine - system - broker)),
   };

@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { type CpuSnapshot, cpuSnapshot } from './cpu.js';
+import { type CpuSnapshot, cpuSnapshot, descendants } from './cpu.js';
 
 export interface ProgramSpec {
   command: string;
@@ -105,17 +105,22 @@ export class SystemProcess {
 
   /**
    * Peak resident set size so far in MiB (VmHWM of /proc/<pid>/status: the kernel's high-water
-   * mark of the process's RSS), or undefined when unreadable (not Linux, or already gone).
+   * mark of the process's RSS), summed with its live descendants' (the worker processes of
+   * `strom --processes N`), or undefined when unreadable (not Linux, or already gone).
    */
   peakRssMb(): number | undefined {
     if (this.pid === undefined) return undefined;
-    try {
-      const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
-      const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
-      if (match) this.lastHwmKb = Math.max(this.lastHwmKb, Number(match[1]));
-    } catch {
-      // gone: keep the last reading
+    let sumKb = 0;
+    for (const pid of [this.pid, ...descendants(this.pid)]) {
+      try {
+        const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+        const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
+        if (match) sumKb += Number(match[1]);
+      } catch {
+        // gone
+      }
     }
+    this.lastHwmKb = Math.max(this.lastHwmKb, sumKb);
     return this.lastHwmKb > 0 ? this.lastHwmKb / 1024 : undefined;
   }
 

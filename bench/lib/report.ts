@@ -28,6 +28,8 @@ export interface Summary {
   p50Ms: number;
   p99Ms: number;
   rssMb: number;
+  /** CPU seconds of the system per 1,000 input events (median). */
+  cpuSecondsPer1k: number;
 }
 
 export function summarize(results: readonly RunResult[], system: SystemName): Summary {
@@ -45,7 +47,17 @@ export function summarize(results: readonly RunResult[], system: SystemName): Su
     p50Ms: median(ok.map((r) => r.p50Ms).filter((x) => !Number.isNaN(x))),
     p99Ms: median(ok.map((r) => r.p99Ms).filter((x) => !Number.isNaN(x))),
     rssMb: median(ok.map((r) => r.rssMb).filter((x) => !Number.isNaN(x))),
+    cpuSecondsPer1k: median(ok.flatMap((r) => numberOrNone(r.detail?.cpuSecondsPer1k))),
   };
+}
+
+function numberOrNone(value: unknown): number[] {
+  return typeof value === 'number' ? [value] : [];
+}
+
+/** A row's name: `strom --processes N` for the multi-process Strom system. */
+export function systemLabel(system: SystemName, processes: number | undefined): string {
+  return system === 'strom-processes' ? `strom --processes ${processes ?? 2}` : system;
 }
 
 const int = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–');
@@ -234,17 +246,17 @@ function pushScenario(
     return `${text} *`;
   };
   push(
-    '| system | rides | events/s (median) | min – max | runs ok | time (median) | latency p50 / p99 | peak RSS | vs kafkajs | vs faust |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| system | rides | events/s (median) | min – max | CPU s / 1,000 events | runs ok | time (median) | latency p50 / p99 | peak RSS | vs kafkajs | vs faust |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   );
   for (const row of rows) {
     const { entry: e, summary: s } = row;
     if (e.unavailable) {
-      push(`| ${e.system} | | not run: ${e.unavailable} | | | | | | | |`);
+      push(`| ${e.system} | | not run: ${e.unavailable} | | | | | | | | |`);
       continue;
     }
     push(
-      `| ${s.system} | ${int(e.settings.events)} | ${int(s.medianEps)} | ${int(s.minEps)} – ${int(s.maxEps)} | ${s.ok}/${s.runs} | ${fixed(s.medianSeconds, 2)} s | ${fixed(s.p50Ms, 0)} / ${fixed(s.p99Ms, 0)} ms | ${fixed(s.rssMb, 0)} MiB | ${versus(row, kafkajs)} | ${versus(row, faust)} |`,
+      `| ${systemLabel(s.system, e.settings.processes)} | ${int(e.settings.events)} | ${int(s.medianEps)} | ${int(s.minEps)} – ${int(s.maxEps)} | ${fixed(s.cpuSecondsPer1k, 3)} | ${s.ok}/${s.runs} | ${fixed(s.medianSeconds, 2)} s | ${fixed(s.p50Ms, 0)} / ${fixed(s.p99Ms, 0)} ms | ${fixed(s.rssMb, 0)} MiB | ${versus(row, kafkajs)} | ${versus(row, faust)} |`,
     );
   }
   push('');
@@ -308,13 +320,13 @@ function pushScenario(
   }
   push('<details><summary>Every run</summary>', '');
   push(
-    '| system | run | events/s | time | harness-observed time | start-up | CPU: system / broker / other | p50 / p99 | peak RSS | ok |',
+    '| system | run | events/s | CPU s / 1,000 events | time | harness-observed time | start-up | CPU: system / broker / other | p50 / p99 | peak RSS | ok |',
   );
-  push('|---|--:|--:|--:|--:|--:|--:|--:|--:|---|');
+  push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|');
   for (const r of results) {
     const d = r.detail ?? {};
     push(
-      `| ${r.system} | ${r.run} | ${int(r.eventsPerSec)} | ${fixed(r.seconds, 3)} s | ${d.observedSeconds ?? '–'} s | ${d.startupSeconds ?? '–'} s | ${d.cores ?? '–'} / ${d.brokerCores ?? '–'} / ${d.otherCores ?? '–'} | ${fixed(r.p50Ms, 0)} / ${fixed(r.p99Ms, 0)} ms | ${fixed(r.rssMb, 0)} MiB | ${r.repeated ? 'repeated' : r.ok ? (r.busy ? 'yes (busy)' : 'yes') : 'no'} |`,
+      `| ${r.system} | ${r.run} | ${int(r.eventsPerSec)} | ${d.cpuSecondsPer1k ?? '–'} | ${fixed(r.seconds, 3)} s | ${d.observedSeconds ?? '–'} s | ${d.startupSeconds ?? '–'} s | ${d.cores ?? '–'} / ${d.brokerCores ?? '–'} / ${d.otherCores ?? '–'} | ${fixed(r.p50Ms, 0)} / ${fixed(r.p99Ms, 0)} ms | ${fixed(r.rssMb, 0)} MiB | ${r.repeated ? 'repeated' : r.ok ? (r.busy ? 'yes (busy)' : 'yes') : 'no'} |`,
     );
   }
   push('', '</details>', '');
@@ -345,13 +357,18 @@ function pushMethod(push: Push, systems: readonly SystemName[], entries: readonl
     '  it, with the system still running and idle, the harness sends rides at a steady rate to a second input topic',
     '  the system also reads (LogAppendTime), and takes output append time minus input append time for each of',
     "  them: end-to-end latency under a light load, on the broker's clock (p50 and p99 of those rides).",
-    "- **Peak RSS** is `VmHWM` of the system's process (`/proc/<pid>/status`), read after the latency probe. The",
+    "- **Peak RSS** is `VmHWM` of the system's process (`/proc/<pid>/status`; summed over its worker processes for",
+    '  `strom --processes N`), read after the latency probe. The',
     '  TypeScript programs are transpiled beforehand and run on plain `node` (no TypeScript loader in the process),',
     '  Strom from its built `dist/`.',
     '- **A quiet machine.** Before each run the harness waits (up to 3 minutes) for a 2-second window in which',
     '  processes other than the broker use under 0.5 cores. During the timed part it records the cores used by the',
     '  system, by the broker and by everything else ("CPU: system / broker / other" in the per-run tables); a run',
     `  during which everything else used more than ${maxOther} cores is measured again (up to ${retries} times).`,
+    '- **CPU s / 1,000 events** is the CPU time (user + system, `/proc/<pid>/stat`) the system used during the timed',
+    '  part, summed over its process and every descendant (each worker process of `strom --processes N`), per 1,000',
+    '  input rides. Less is better. On a shared machine it moves less than events/s: another process slows a system',
+    '  down but hardly changes the CPU it needs per event.',
     '- **Ratios** compare the medians of events/s, also across invocations (marked when their input sizes differ).',
     '  Numbers from one machine and one broker: compare systems within this report, not across machines.',
     '',

@@ -7,6 +7,8 @@
  * - strom-zod: the strom program with the taxi example's zod schemas on the values (opt-in)
  * - strom-eos: the strom program with processingGuarantee 'exactly_once' (opt-in, or --guarantee)
  * - strom-percommit: the strom program with tableChangelog 'per-commit' (opt-in)
+ * - strom-processes: the strom program as N worker processes (`--processes N`), shown as
+ *   `strom --processes N`
  *
  * The TypeScript programs are transpiled (no type-check; `pnpm build` does that) into
  * bench/.build/ before a bench, so the measured process runs no TypeScript loader.
@@ -27,7 +29,15 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import type { ProgramSpec } from './processes.js';
 
-export const SYSTEMS = ['strom', 'kafkajs', 'faust', 'strom-zod', 'strom-eos', 'strom-percommit'] as const;
+export const SYSTEMS = [
+  'strom',
+  'strom-processes',
+  'kafkajs',
+  'faust',
+  'strom-zod',
+  'strom-eos',
+  'strom-percommit',
+] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 export const DEFAULT_SYSTEMS: readonly SystemName[] = ['strom', 'kafkajs', 'faust'];
 
@@ -39,13 +49,15 @@ export const VENV_DIR = join(FAUST_DIR, '.venv');
 
 export const SYSTEM_DESCRIPTIONS: Record<SystemName, string> = {
   strom:
-    'Strom (`@strom/core` built, from a snapshot of `dist/` taken when the bench starts), `bench/systems/strom/`: one agent per scenario as the guides show (stateless: an `async function*` whose yields go to a sink topic; stateful and windowed: `groupBy` and a table or windowed table, memory store); raw input keys, JSON values without a schema, default settings.',
+    'Strom (`@strom/core` built, from a snapshot of `dist/` taken when the bench starts), `bench/systems/strom/`: one agent per scenario as the guides show (stateless: an `async function*` whose yields go to a sink topic; stateful and windowed: `groupBy` and a table or windowed table, memory store); raw input keys, JSON values without a schema, default settings but `tableChangelog: 'every-update'` (see the notes).',
   kafkajs:
     'Hand-written kafkajs 2.2.4 programs, `bench/systems/kafkajs/`: `eachBatch` (4 partitions concurrently), one `producer.send` (acks -1) per fetched batch, offsets resolved after the acks and committed by kafkajs after each batch; tables are a `Map` per partition.',
   faust:
     'faust-streaming 0.15.3 (aiokafka 0.14.0) in `bench/faust/.venv`, `bench/faust/bench_app.py`: one agent per scenario, `value_serializer="json"`, raw input keys, `store="memory://"`, `producer_acks=-1`, at-least-once, web server off, other settings default.',
   'strom-zod':
     "The Strom program with the taxi example's zod schema on the values (`topic(..., { value: TaxiRide })`): what validation costs.",
+  'strom-processes':
+    'The Strom program run as N worker processes of the app (`--processes N`, as `strom worker --processes N` runs them): members of one consumer group, forked by a parent that forwards SIGTERM; CPU summed over all of them.',
   'strom-eos':
     "The Strom program with `processingGuarantee: 'exactly_once'`: a transactional producer per input partition, outputs, changelog records and offsets committed in one transaction per fetched batch.",
   'strom-percommit':
@@ -106,6 +118,8 @@ export function stromRevision(): string {
 
 export interface ProgramOptions {
   scenario: string;
+  /** Worker processes of the strom-processes system. */
+  processes?: number;
   env: Record<string, string>;
   /** Directory for `node --cpu-prof` profiles of the node systems (none: no profiling). */
   cpuProfileDir?: string;
@@ -155,6 +169,7 @@ export function programFor(system: SystemName, options: ProgramOptions): Program
       ...(system === 'strom-zod' ? { BENCH_VALIDATE: '1' } : {}),
       ...(system === 'strom-eos' ? { BENCH_GUARANTEE: 'exactly_once' } : {}),
       ...(system === 'strom-percommit' ? { BENCH_CHANGELOG: 'per-commit' } : {}),
+      ...(system === 'strom-processes' ? { BENCH_PROCESSES: String(options.processes ?? 2) } : {}),
     },
   };
 }

@@ -24,6 +24,8 @@ export interface BenchSettings {
   /** A run during which other processes used more cores than this is measured again. */
   maxOtherCores: number;
   retries: number;
+  /** Worker processes of the `strom-processes` system (`--processes N`). */
+  processes?: number;
   cpuProfileDir?: string;
   logDir: string;
 }

@@ -1,4 +1,4 @@
-import { kafka, uniqueGroup } from './kafka.js';
+import { kafka, topicEnd, uniqueGroup } from './kafka.js';
 
 export interface JsonRecord {
   key?: unknown;
@@ -73,6 +73,17 @@ export async function eventually(
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** True once the end of `topic` (the sum of its high watermarks) is the same in two polls in a row. */
+export function topicStopsGrowing(topic: string, timeoutMs = 30_000): Promise<boolean> {
+  let last = -1;
+  return eventually(async () => {
+    const now = await topicEnd(topic);
+    const stable = now === last;
+    last = now;
+    return stable;
+  }, timeoutMs);
 }
 
 /**

@@ -2,6 +2,7 @@
  * The Strom app every bench program runs: raw keys on the input (they pass through unread),
  * JSON values without a schema, 4 partitions, other settings default.
  */
+import { fork } from 'node:child_process';
 import { App, type AppOptions, stopOnSignals, type Topic, type TopicOptions } from '@strom/core';
 import { type Ride, report, type SystemConfig } from '../protocol.js';
 
@@ -34,11 +35,39 @@ export function expectTopic(actual: string, expected: string): void {
   if (actual !== expected) throw new Error(`Strom derived the topic ${actual}, the harness made ${expected}`);
 }
 
-/** Runs the app's worker until SIGTERM; reports `ready` once it consumes. */
+/**
+ * Runs the app's worker until SIGTERM; reports `ready` once it consumes. With BENCH_PROCESSES=N
+ * (N > 1) this process only forks N copies of the program, which run the workers (members of one
+ * group, as under `strom worker --processes N`), and stops them on SIGTERM.
+ */
 export async function runWorker(app: App): Promise<void> {
+  const processes = Number(process.env.BENCH_PROCESSES ?? 1);
+  if (processes > 1 && process.env.BENCH_PROCESS_INDEX === undefined) {
+    process.exitCode = await superviseCopies(processes);
+    return;
+  }
   const worker = app.createWorker();
   stopOnSignals(worker);
   await worker.start();
   report({ ready: Date.now() });
   process.exitCode = await worker.finished;
+}
+
+/** Forks `processes` copies of this program (their output is ours); resolves with the worst exit code. */
+async function superviseCopies(processes: number): Promise<number> {
+  const children = Array.from({ length: processes }, (_, index) =>
+    fork(process.argv[1]!, process.argv.slice(2), {
+      env: { ...process.env, BENCH_PROCESS_INDEX: String(index) },
+      stdio: 'inherit',
+    }),
+  );
+  const stop = () => {
+    for (const child of children) child.kill('SIGTERM');
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  const codes = await Promise.all(
+    children.map((child) => new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)))),
+  );
+  return Math.max(...codes);
 }

@@ -19,7 +19,7 @@ import { versionText } from './versions.js';
  * With `app` (from `app.main()`), `--app` is not needed.
  */
 export async function runCli(argv: string[], options: { app?: App } = {}): Promise<number> {
-  const context = new CommandContext(options.app);
+  const context = new CommandContext(options.app, argv);
   const parser = yargs(argv)
     .scriptName(options.app ? 'tsx <app file>' : 'strom')
     .usage('$0 <command> [options]')

@@ -16,7 +16,14 @@ export class CommandContext {
   exitCode = 0;
   brokers: string[] = ['localhost:9092'];
 
-  constructor(private readonly preloaded: App | undefined) {}
+  /**
+   * @param argv this command line (after the script): what `worker --processes` runs again in
+   *   each child
+   */
+  constructor(
+    private readonly preloaded: App | undefined,
+    readonly argv: readonly string[] = [],
+  ) {}
 
   get hasPreloadedApp(): boolean {
     return this.preloaded !== undefined;

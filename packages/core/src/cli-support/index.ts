@@ -20,6 +20,7 @@ export { parseBrokers } from '../app/settings.js';
 export { resolveCodec } from '../codecs/codecs.js';
 export { closestName, normalizeName } from '../errors/closest-name.js';
 export { describeError } from '../errors/errors.js';
+export { formatLogLine } from '../logging/pretty.js';
 export { parseKeyParam } from '../web/table-key.js';
 export { decodeWindowedKey } from '../windows/index.js';
 export { formatBanner } from '../worker/banner.js';

@@ -637,6 +637,9 @@ class KafkaJsTransactionalProducer extends KafkaJsProducer implements Transactio
 
 class KafkaJsConsumer implements ConsumerClient {
   private readonly consumer: Consumer;
+  /** With `commitEveryMs`: commits the offsets resolved since the last commit. */
+  private commitResolved: (() => Promise<void>) | undefined;
+  private commitTimer: NodeJS.Timeout | undefined;
 
   constructor(kafka: Kafka, options: ConsumerOptions) {
     const mayRestart = options.mayRestart;
@@ -664,14 +667,27 @@ class KafkaJsConsumer implements ConsumerClient {
   }
 
   run(options: ConsumerRunOptions): Promise<void> {
+    // kafkajs' own auto-commit commits after every batch, on rebalance and on stop; on an
+    // interval, this commits instead (kafkajs has no interval that skips its per-batch commit)
+    const onInterval = options.autoCommit && options.commitEveryMs !== undefined;
+    if (onInterval) {
+      // also while no batch comes: an idle worker's last offsets are committed too
+      this.commitTimer = setInterval(
+        () => void this.commitResolved?.().catch(() => undefined),
+        options.commitEveryMs,
+      );
+      this.commitTimer.unref();
+    }
     return this.consumer.run({
-      // commits what the handler resolved after every batch, on rebalance and on stop
-      autoCommit: options.autoCommit,
+      autoCommit: options.autoCommit && !onInterval,
+      ...(onInterval ? { autoCommitInterval: options.commitEveryMs } : {}),
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
-      eachBatch: (payload: EachBatchPayload) => {
+      eachBatch: async (payload: EachBatchPayload) => {
         const { batch } = payload;
-        return options.eachBatch(
+        if (onInterval)
+          this.commitResolved = () => payload.commitOffsetsIfNecessary(payload.uncommittedOffsets());
+        await options.eachBatch(
           {
             topic: batch.topic,
             partition: batch.partition,
@@ -696,11 +712,19 @@ class KafkaJsConsumer implements ConsumerClient {
             isStale: payload.isStale,
           },
         );
+        if (!onInterval) return;
+        // when due (autoCommitInterval), and always once stopping: kafkajs commits nothing itself
+        if (payload.isRunning()) await payload.commitOffsetsIfNecessary();
+        else await payload.commitOffsetsIfNecessary(payload.uncommittedOffsets());
       },
     });
   }
 
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
+    // on an interval, what was resolved since the last commit is committed before leaving
+    // (batches still in flight commit as they end: kafkajs says it is no longer running)
+    clearInterval(this.commitTimer);
+    await this.commitResolved?.().catch(() => undefined);
     return this.consumer.stop();
   }
 

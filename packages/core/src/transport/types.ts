@@ -192,6 +192,13 @@ export interface ConsumerRunOptions {
    * on stop. False (exactly-once): offsets are committed only inside transactions.
    */
   autoCommit: boolean;
+  /**
+   * With autoCommit: commit what the handler resolved at most this often (and on stop) instead
+   * of after every batch. The next fetch waits for a batch's commit, so committing every batch
+   * adds a broker round trip (and the group coordinator's append linger) to every hop of a
+   * record at a low rate. A rebalance then redelivers up to this much already processed input.
+   */
+  commitEveryMs?: number;
   /** How many partitions' batches may be in the handler at once. */
   partitionsConsumedConcurrently: number;
 }

@@ -275,6 +275,7 @@ export class Worker implements ActorHost {
         await consumer.run({
           eachBatch: (batch, control) => this.handleBatch(batch, control),
           autoCommit: this.transactions === undefined,
+          ...(settings.offsetCommit === 'interval' ? { commitEveryMs: settings.commitIntervalMs } : {}),
           partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently,
         }),
       );
