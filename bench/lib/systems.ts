@@ -49,7 +49,7 @@ export const VENV_DIR = join(FAUST_DIR, '.venv');
 
 export const SYSTEM_DESCRIPTIONS: Record<SystemName, string> = {
   strom:
-    'Strom (`@strom/core` built, from a snapshot of `dist/` taken when the bench starts), `bench/systems/strom/`: one agent per scenario as the guides show (stateless: an `async function*` whose yields go to a sink topic; stateful and windowed: `groupBy` and a table or windowed table, memory store); raw input keys, JSON values without a schema, default settings but `tableChangelog: 'every-update'` (see the notes).',
+    'Strom (`@strom/core` built, from a snapshot of `dist/` taken when the bench starts), `bench/systems/strom/`: one agent per scenario as the guides show (stateless: an `async function*` whose yields go to a sink topic; stateful and windowed: `groupBy` and a table or windowed table, memory store); raw input keys, JSON values without a schema, default settings but `tableChangelog: "every-update"` (see the notes).',
   kafkajs:
     'Hand-written kafkajs 2.2.4 programs, `bench/systems/kafkajs/`: `eachBatch` (4 partitions concurrently), one `producer.send` (acks -1) per fetched batch, offsets resolved after the acks and committed by kafkajs after each batch; tables are a `Map` per partition.',
   faust:
