@@ -16,6 +16,8 @@ async function startWorker(id: string, input: string) {
     logLevel: testLogLevel(),
     sessionTimeoutMs: 6000,
     heartbeatIntervalMs: 1000,
+    // a changelog record per update: the test follows progress by the changelog's size
+    tableChangelog: 'every-update',
   });
   const counts = app.table<string, number>('counts', { default: () => 0 });
   app.agent(app.topic<{ n: number }, string>(input), async function count(stream) {
