@@ -143,9 +143,9 @@ export const appSettingsSchema = z
       .describe('Unacknowledged records above which send() waits (backpressure).'),
     tableChangelog: z
       .enum(['every-update', 'per-commit'])
-      .default('per-commit')
+      .optional()
       .describe(
-        "per-commit: one changelog record per changed key per commit (Kafka Streams' record cache; docs/decisions/0011). every-update: a record per table write (as Faust).",
+        "per-commit: one changelog record per changed key per commit (Kafka Streams' record cache). every-update: a record per table write (as Faust). Default: per-commit at least once, every-update exactly once (docs/decisions/0011).",
       ),
     processingGuarantee: z
       .enum(['at_least_once', 'exactly_once'])

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Actor, type ActorHost } from '../agents/actor.js';
 import type { Agent } from '../agents/agent.js';
 import type { AppContext } from '../app/context.js';
+import type { AppSettings } from '../app/settings.js';
 import { parseAssignmentData, stromAssignor } from '../assignor/strom-assignor.js';
 import { describeError, StromError } from '../errors/errors.js';
 import { checkJoinInputs } from '../joins/copartition.js';
@@ -11,6 +12,7 @@ import { BufferedProducer, type RecordSender, type TopicLimit } from '../produce
 import { StoreRegistry } from '../stores/resolve.js';
 import type { Channel } from '../streams/channel.js';
 import type { StreamEvent } from '../streams/event.js';
+import type { ChangelogMode } from '../tables/changelog.js';
 import { type RecoveryReport, TableManager } from '../tables/table-manager.js';
 import type { Topic } from '../topics/topic.js';
 import type {
@@ -213,7 +215,7 @@ export class Worker implements ActorHost {
           maxBytesPerPartition: settings.maxBytesPerPartition,
         }),
         sender: this.sender(),
-        changelogMode: settings.tableChangelog,
+        changelogMode: changelogModeOf(settings),
         offsets: (topic) => this.admin!.topicOffsets(topic),
         ackedOffset: (topic, partition) =>
           (this.transactions ?? this.producer)?.ackedOffset(topic, partition),
@@ -766,4 +768,16 @@ async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void>
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
+}
+
+/**
+ * per-commit unless set: at least once it keeps tables as of the last commit after a crash and
+ * writes far less (decision 0011); exactly once writes every update into the open transaction,
+ * the mode its crash loop proves (per-commit there missed the loop's progress bound, cause open).
+ */
+function changelogModeOf(settings: AppSettings): ChangelogMode {
+  return (
+    settings.tableChangelog ??
+    (settings.processingGuarantee === 'exactly_once' ? 'every-update' : 'per-commit')
+  );
 }
