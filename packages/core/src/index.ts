@@ -95,5 +95,5 @@ export { aggregate, count, max, mean, min, reduce, sum } from './windows/index.j
 export type { RecentDeadLetter } from './worker/dead-letters.js';
 export { DEAD_LETTER_HEADERS } from './worker/dead-letters.js';
 export { stopOnSignals, stopOnUnhandledErrors } from './worker/signals.js';
-export type { WorkerDescription, WorkerState } from './worker/worker.js';
 export { WORKER_EXIT, Worker } from './worker/worker.js';
+export type { WorkerDescription, WorkerState } from './worker/worker-description.js';

@@ -1,4 +1,3 @@
-import type { Agent } from '../agents/agent.js';
 import type { CodecSpec } from '../codecs/codecs.js';
 import { ConfigError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
@@ -23,6 +22,15 @@ const REPARTITION_TOPIC_CONFIG: Readonly<Record<string, string>> = {
 };
 
 /**
+ * A foreign-key join's agent as the context keeps it: the Agent class takes the context, so the
+ * context names agents by this shape only (no import back; the harness and worker know them whole).
+ */
+export interface JoinAgentRef {
+  readonly name: string;
+  readonly topics: ReadonlyArray<Topic<unknown, unknown>>;
+}
+
+/**
  * The parts of an app that topics, agents, workers and the test harness share: the topic
  * registry, the logger, and the slot for whoever currently sends records (a worker's
  * producer, the test harness, or a standalone producer for scripts).
@@ -34,7 +42,7 @@ export class AppContext implements TopicHost {
   /** The app's tables, in declaration order. */
   readonly tables: Table<unknown, unknown>[] = [];
   /** Agents of foreign-key joins: the test harness runs them beside the agent it tests. */
-  readonly joinAgents: Agent[] = [];
+  readonly joinAgents: JoinAgentRef[] = [];
   /** Routes the app adds to its workers' web servers (app.addWebRoutes). */
   readonly webRoutes: WebRoutes[] = [];
   /** Repartition topic name -> the topics whose partition count it copies. */

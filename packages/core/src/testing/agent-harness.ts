@@ -87,7 +87,10 @@ export class AgentHarness<V, K = unknown, Out = unknown> implements ActorHost {
     this.uninstallSender = this.context.useSender(this.recorder);
     for (const table of this.context.tables) table.attach(this.tables);
     // the agents of the app's foreign-key joins run too: the join answers through them
-    const joinAgents = this.context.joinAgents.filter((a) => a !== (this.agent as unknown as Agent));
+    // the context keeps them by shape (JoinAgentRef); join-host registers Agent instances only
+    const joinAgents = (this.context.joinAgents as unknown as readonly Agent[]).filter(
+      (a) => a !== (this.agent as unknown as Agent),
+    );
     for (const agent of [this.agent as unknown as Agent, ...joinAgents]) {
       for (let i = 0; i < agent.concurrency; i++) {
         const actor = new Actor(agent, i, this);

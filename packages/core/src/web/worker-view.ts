@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { WorkerDescription, WorkerState } from '../worker/worker.js';
+import type { WorkerDescription, WorkerState } from '../worker/worker-description.js';
 
 /**
  * What web routes see of the worker they run in: read-only, and cheap to call per request.

@@ -3,7 +3,7 @@ import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 import type { Table } from '../tables/table.js';
 import type { TablePartition } from '../tables/table-partition.js';
 import type { GroupMember } from '../transport/types.js';
-import type { WorkerDescription, WorkerState } from '../worker/worker.js';
+import type { WorkerDescription, WorkerState } from '../worker/worker-description.js';
 import { metricsRoutes } from './metrics-routes.js';
 import { PartitionOwners } from './partition-owners.js';
 import { TableQueries } from './table-queries.js';

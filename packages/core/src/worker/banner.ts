@@ -1,4 +1,4 @@
-import type { WorkerDescription } from './worker.js';
+import type { WorkerDescription } from './worker-description.js';
 
 /** The human-readable startup banner the CLI prints: what this worker runs and where. */
 export function formatBanner(d: WorkerDescription): string {

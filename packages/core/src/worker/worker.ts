@@ -36,8 +36,9 @@ import { Router } from './router.js';
 import { readTopicLimits } from './topic-limits.js';
 import { setUpTopics } from './topic-setup.js';
 import { PartitionTransactions } from './transactions.js';
+import type { WorkerDescription, WorkerState } from './worker-description.js';
 
-export type WorkerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed';
+export type { WorkerDescription, WorkerState } from './worker-description.js';
 
 /**
  * The order of the states: a worker only moves forward (idle → starting → running → stopping →
@@ -70,15 +71,6 @@ export interface WorkerOptions {
   agents: readonly Agent[];
   client: KafkaClient;
   log: Logger;
-}
-
-/** What the banner and `strom agents/topics` show about a started worker. */
-export interface WorkerDescription {
-  appId: string;
-  brokers: string[];
-  agents: Array<{ name: string; topics: string[]; concurrency: number }>;
-  topics: Array<{ name: string; partitions: number; internal: boolean }>;
-  tables: string[];
 }
 
 /**

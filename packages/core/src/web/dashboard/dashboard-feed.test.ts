@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { App } from '../../app/app.js';
 import { createLogger } from '../../logging/logger.js';
 import type { RecentDeadLetter } from '../../worker/dead-letters.js';
-import type { WorkerState } from '../../worker/worker.js';
+import type { WorkerState } from '../../worker/worker-description.js';
 import { DashboardFeed, type TableRecoveryProgress } from './dashboard-feed.js';
 import { OffsetSampler } from './offset-sampler.js';
 

@@ -1,6 +1,6 @@
 import type { RecoveryReport } from '../../tables/table-manager.js';
 import type { RecentDeadLetter } from '../../worker/dead-letters.js';
-import type { WorkerState } from '../../worker/worker.js';
+import type { WorkerState } from '../../worker/worker-description.js';
 import type { OffsetSampler, PartitionSeries } from './offset-sampler.js';
 import { describeTopology, type Topology, type TopologySource } from './topology.js';
 

@@ -4,7 +4,7 @@ import type { Logger } from '../../logging/logger.js';
 import type { RecoveryReport } from '../../tables/table-manager.js';
 import type { AdminClient } from '../../transport/types.js';
 import type { RecentDeadLetter } from '../../worker/dead-letters.js';
-import type { WorkerState } from '../../worker/worker.js';
+import type { WorkerState } from '../../worker/worker-description.js';
 import type { WebRoutes } from '../web-server.js';
 import { DashboardFeed, type TableRecoveryProgress } from './dashboard-feed.js';
 import { OffsetSampler } from './offset-sampler.js';
