@@ -771,6 +771,8 @@ interface ReadRequest {
 const NO_END = 2n ** 63n - 1n;
 /** How long stop() waits for the reader's consumer to leave its group. */
 const READER_STOP_MS = 3000;
+/** How long a read waits for kafkajs to finish restarting the reader's consumer. */
+const READER_RESTART_WAIT_MS = 30_000;
 
 function withTimeout(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -894,7 +896,9 @@ class KafkaJsChangelogReader implements ChangelogReader {
         if (!request) return from;
         await request.busy;
         this.requests.delete(key);
-        this.consumer.pause([{ topic, partitions: [partition] }]);
+        await this.whileRunning(() => this.consumer.pause([{ topic, partitions: [partition] }])).catch(
+          () => undefined,
+        );
         request.resolve();
         return String(request.position);
       },
@@ -926,11 +930,40 @@ class KafkaJsChangelogReader implements ChangelogReader {
         reject,
       };
     });
+    // stop() rejects every open request; this one's caller may no longer be waiting for it
+    done.catch(() => undefined);
     this.requests.set(key, request);
-    await this.started;
-    this.consumer.seek({ topic, partition, offset: from });
-    this.consumer.resume([{ topic, partitions: [partition] }]);
+    try {
+      await this.started;
+      await this.whileRunning(() => {
+        this.consumer.seek({ topic, partition, offset: from });
+        this.consumer.resume([{ topic, partitions: [partition] }]);
+      });
+    } catch (error) {
+      if (this.requests.get(key) === request) this.requests.delete(key);
+      throw error;
+    }
     return done;
+  }
+
+  /**
+   * Runs `act` (a seek, pause or resume) once kafkajs' consumer group exists: while kafkajs
+   * restarts a consumer that crashed (a broker just started has no group coordinator yet, say),
+   * it has none and throws "Consumer group was not initialized" (seen in `pnpm demo` on a fresh
+   * broker, where the failed read then stopped the worker).
+   */
+  private async whileRunning(act: () => void): Promise<void> {
+    const deadline = Date.now() + READER_RESTART_WAIT_MS;
+    for (;;) {
+      if (this.stopped) throw new Error('changelog reader stopped');
+      try {
+        act();
+        return;
+      } catch (error) {
+        if (!/not initialized/.test(describeError(error)) || Date.now() > deadline) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   private progress(topic: string, partition: number, position: bigint): void {
@@ -997,7 +1030,10 @@ class KafkaJsChangelogReader implements ChangelogReader {
     const request = this.requests.get(key);
     if (!request) return;
     this.requests.delete(key);
-    this.consumer.pause([{ topic, partitions: [partition] }]);
+    // a consumer kafkajs is restarting has nothing to pause; the restart pauses idle partitions
+    void this.whileRunning(() => this.consumer.pause([{ topic, partitions: [partition] }])).catch(
+      () => undefined,
+    );
     if (error === undefined) request.resolve();
     else request.reject(error);
   }
