@@ -110,6 +110,8 @@ export class Worker implements ActorHost {
   private partitionCounts = new Map<string, number>();
   private tables: TableManager | undefined;
   private assignment: Assignment[] = [];
+  /** Exactly-once: partitions whose committed offset was read again after fencing (per assignment). */
+  private fencedOffsetRead = new Map<string, Promise<bigint | undefined>>();
   /** The web server, when the app's `web` setting is on. */
   private web: WorkerWeb | undefined;
   /** Prometheus metrics, kept when the web server runs (it serves them). */
@@ -242,6 +244,7 @@ export class Worker implements ActorHost {
         this.metrics?.rebalanced();
         this.assignment = assignment;
         this.transactions?.assign(assignment);
+        this.fencedOffsetRead.clear();
         this.tables?.assign(assignment);
         if (this.context.tables.length > 0) void this.takeStandbyDuties(memberId);
         this.web?.joined(memberId);
@@ -615,11 +618,18 @@ export class Worker implements ActorHost {
       this.transactions?.ready(topic, partition),
     ]).then(() => undefined);
     if ((await this.awaitCompletion(ready, control)) !== 'done' || this.stopping !== undefined) return;
-    await route.topic.preload(batch.messages);
+    const messages = this.transactions
+      ? await this.afterFencing(topic, partition, batch.messages)
+      : batch.messages;
+    if (messages.length === 0) {
+      control.resolveOffset(lastOffset);
+      return;
+    }
+    await route.topic.preload(messages);
     const { events, completion } = dispatch(
       route.topic,
       partition,
-      batch.messages,
+      messages,
       this.router.channelsFor(route, partition),
       (message, reason) =>
         void this.deadLetters.write(
@@ -631,7 +641,7 @@ export class Worker implements ActorHost {
     const dispatchedAt = performance.now();
     let committed: string | undefined;
     const commitFinished = async () => {
-      const prefix = finishedPrefix(events, batch.messages);
+      const prefix = finishedPrefix(events, messages);
       if (prefix === undefined || prefix === committed) return;
       if (await this.commit(topic, partition, prefix, control, 'now')) committed = prefix;
     };
@@ -645,9 +655,46 @@ export class Worker implements ActorHost {
     if (outcome === 'failed') return;
     if (outcome === 'done') this.metrics?.batchProcessed(topic, (performance.now() - dispatchedAt) / 1000);
     if (outcome === 'stopping' && this.transactions && !this.agentsStopped) return;
-    const offset = outcome === 'done' ? lastOffset : finishedPrefix(events, batch.messages);
+    const offset = outcome === 'done' ? lastOffset : finishedPrefix(events, messages);
     if (offset !== undefined && offset !== committed)
       await this.commit(topic, partition, offset, control, 'after-batch');
+  }
+
+  /**
+   * Exactly-once, first batch of a partition after an assignment: drops the records below the
+   * group's committed offset, read again now that this worker's producer has fenced the previous
+   * owner. kafkajs picked the fetch position at the assignment, before the fence, and a previous
+   * owner still finishing its batch could commit after that (kafkajs has no KIP-447): those
+   * records would run twice. That race is the likely cause of the 278 duplicates one CI run of
+   * the exactly-once rebalance storm saw. Below the committed offset, outputs and state are
+   * already committed.
+   */
+  private async afterFencing(
+    topic: string,
+    partition: number,
+    messages: readonly InboundMessage[],
+  ): Promise<readonly InboundMessage[]> {
+    const key = `${topic}:${partition}`;
+    let read = this.fencedOffsetRead.get(key);
+    if (read === undefined) {
+      read = this.admin!.groupOffsets(this.context.settings.id, [topic]).then(
+        (offsets) => {
+          const committed = offsets.get(topic)?.get(partition);
+          return committed === undefined || BigInt(committed) < 0n ? undefined : BigInt(committed);
+        },
+        () => undefined,
+      );
+      this.fencedOffsetRead.set(key, read);
+    }
+    const committed = await read;
+    if (committed === undefined) return messages;
+    const kept = messages.filter((m) => BigInt(m.offset) >= committed);
+    if (kept.length < messages.length)
+      this.log.info(
+        { topic, partition, skipped: messages.length - kept.length, committed: String(committed) },
+        'records the previous owner committed after this worker fetched them: skipped',
+      );
+    return kept;
   }
 
   /**
