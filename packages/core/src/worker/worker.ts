@@ -53,6 +53,9 @@ const STATE_ORDER: Readonly<Record<WorkerState, number>> = {
   crashed: 4,
 };
 
+/** Exactly-once: a partition whose committed offset was read again after its fence. */
+const NOTHING_COMMITTED_SINCE: Promise<bigint | undefined> = Promise.resolve(undefined);
+
 /** Exit code of a worker that stopped cleanly, and of one an error stopped. */
 export const WORKER_EXIT = { ok: 0, failed: 1 } as const;
 
@@ -687,7 +690,9 @@ export class Worker implements ActorHost {
       this.fencedOffsetRead.set(key, read);
     }
     const committed = await read;
-    if (committed === undefined) return messages;
+    // once per assignment: later batches start past it, and need no per-record look
+    this.fencedOffsetRead.set(key, NOTHING_COMMITTED_SINCE);
+    if (committed === undefined || BigInt(messages[0]?.offset ?? committed) >= committed) return messages;
     const kept = messages.filter((m) => BigInt(m.offset) >= committed);
     if (kept.length < messages.length)
       this.log.info(
