@@ -10,6 +10,7 @@ import type {
   Producer,
   Transaction,
 } from 'kafkajs';
+import { BackgroundCommits } from './background-commits.js';
 import { kafkajs } from './kafkajs-loader.js';
 
 const { AssignerProtocol, Kafka: KafkaClass, logLevel: KafkaLogLevel, Partitioners } = kafkajs;
@@ -637,8 +638,8 @@ class KafkaJsTransactionalProducer extends KafkaJsProducer implements Transactio
 
 class KafkaJsConsumer implements ConsumerClient {
   private readonly consumer: Consumer;
-  /** With `commitEveryMs`: commits the offsets resolved since the last commit. */
-  private commitResolved: (() => Promise<void>) | undefined;
+  /** Commits made by Strom instead of kafkajs (`pipelined` and `interval` timings). */
+  private commits: BackgroundCommits | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
 
   constructor(kafka: Kafka, options: ConsumerOptions) {
@@ -667,26 +668,27 @@ class KafkaJsConsumer implements ConsumerClient {
   }
 
   run(options: ConsumerRunOptions): Promise<void> {
-    // kafkajs' own auto-commit commits after every batch, on rebalance and on stop; on an
-    // interval, this commits instead (kafkajs has no interval that skips its per-batch commit)
-    const onInterval = options.autoCommit && options.commitEveryMs !== undefined;
-    if (onInterval) {
+    const timing = options.autoCommit ? (options.commitTiming ?? { kind: 'blocking' }) : undefined;
+    // kafkajs' auto-commit commits after every batch before it fetches again (and before a
+    // rebalance it notices in a heartbeat); it has no mode that does not hold up the fetch
+    const commits = timing !== undefined && timing.kind !== 'blocking' ? new BackgroundCommits() : undefined;
+    this.commits = commits;
+    if (commits) {
+      // kafkajs forgets the resolved, uncommitted offsets when it rejoins: commit them first
+      this.consumer.on(this.consumer.events.REBALANCING, () => void commits.now());
+    }
+    if (commits && timing?.kind === 'interval') {
       // also while no batch comes: an idle worker's last offsets are committed too
-      this.commitTimer = setInterval(
-        () => void this.commitResolved?.().catch(() => undefined),
-        options.commitEveryMs,
-      );
+      this.commitTimer = setInterval(() => commits.request(), timing.commitIntervalMs);
       this.commitTimer.unref();
     }
     return this.consumer.run({
-      autoCommit: options.autoCommit && !onInterval,
-      ...(onInterval ? { autoCommitInterval: options.commitEveryMs } : {}),
+      autoCommit: timing?.kind === 'blocking',
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
       eachBatch: async (payload: EachBatchPayload) => {
         const { batch } = payload;
-        if (onInterval)
-          this.commitResolved = () => payload.commitOffsetsIfNecessary(payload.uncommittedOffsets());
+        commits?.use(() => payload.commitOffsetsIfNecessary(payload.uncommittedOffsets()));
         await options.eachBatch(
           {
             topic: batch.topic,
@@ -712,19 +714,19 @@ class KafkaJsConsumer implements ConsumerClient {
             isStale: payload.isStale,
           },
         );
-        if (!onInterval) return;
-        // when due (autoCommitInterval), and always once stopping: kafkajs commits nothing itself
-        if (payload.isRunning()) await payload.commitOffsetsIfNecessary();
-        else await payload.commitOffsetsIfNecessary(payload.uncommittedOffsets());
+        if (!commits) return;
+        // a batch that ends after stop() began commits before kafkajs leaves the group
+        if (!payload.isRunning()) await commits.flush();
+        else if (timing?.kind === 'pipelined') commits.request();
       },
     });
   }
 
   async stop(): Promise<void> {
-    // on an interval, what was resolved since the last commit is committed before leaving
-    // (batches still in flight commit as they end: kafkajs says it is no longer running)
+    // what was resolved before the stop is committed before leaving (batches still in flight
+    // commit as they end: kafkajs says it is no longer running)
     clearInterval(this.commitTimer);
-    await this.commitResolved?.().catch(() => undefined);
+    await this.commits?.flush();
     return this.consumer.stop();
   }
 

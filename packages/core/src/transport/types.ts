@@ -185,6 +185,11 @@ export interface BatchControl {
 
 export type BatchHandler = (batch: InboundBatch, control: BatchControl) => Promise<void>;
 
+export type OffsetCommitTiming =
+  | { kind: 'blocking' }
+  | { kind: 'pipelined' }
+  | { kind: 'interval'; commitIntervalMs: number };
+
 export interface ConsumerRunOptions {
   eachBatch: BatchHandler;
   /**
@@ -193,12 +198,14 @@ export interface ConsumerRunOptions {
    */
   autoCommit: boolean;
   /**
-   * With autoCommit: commit what the handler resolved at most this often (and on stop) instead
-   * of after every batch. The next fetch waits for a batch's commit, so committing every batch
-   * adds a broker round trip (and the group coordinator's append linger) to every hop of a
-   * record at a low rate. A rebalance then redelivers up to this much already processed input.
+   * With autoCommit, when the offsets the handler resolved are committed:
+   * - `blocking`: after every batch, and the next fetch waits for the commit (kafkajs' own).
+   * - `pipelined`: after every batch, but the next fetch does not wait: one commit in flight,
+   *   the next one carries what was resolved meanwhile.
+   * - `interval`: every `commitIntervalMs`.
+   * All three also commit before a rebalance and on stop.
    */
-  commitEveryMs?: number;
+  commitTiming?: OffsetCommitTiming;
   /** How many partitions' batches may be in the handler at once. */
   partitionsConsumedConcurrently: number;
 }

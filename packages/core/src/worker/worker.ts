@@ -23,6 +23,7 @@ import type {
   InboundBatch,
   InboundMessage,
   KafkaClient,
+  OffsetCommitTiming,
   ProducerClient,
 } from '../transport/types.js';
 import { dashboardRoutes } from '../web/dashboard/dashboard-routes.js';
@@ -275,7 +276,7 @@ export class Worker implements ActorHost {
         await consumer.run({
           eachBatch: (batch, control) => this.handleBatch(batch, control),
           autoCommit: this.transactions === undefined,
-          ...(settings.offsetCommit === 'interval' ? { commitEveryMs: settings.commitIntervalMs } : {}),
+          commitTiming: commitTimingOf(settings),
           partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently,
         }),
       );
@@ -824,4 +825,10 @@ function changelogModeOf(settings: AppSettings): ChangelogMode {
     settings.tableChangelog ??
     (settings.processingGuarantee === 'exactly_once' ? 'every-update' : 'per-commit')
   );
+}
+
+function commitTimingOf(settings: AppSettings): OffsetCommitTiming {
+  if (settings.offsetCommit === 'interval')
+    return { kind: 'interval', commitIntervalMs: settings.commitIntervalMs };
+  return { kind: settings.offsetCommit === 'pipelined' ? 'pipelined' : 'blocking' };
 }
