@@ -286,10 +286,22 @@ export function measuredResult(
       observedSeconds: Number(((m.observedEnd - m.first) / 1000).toFixed(3)),
       // process start -> first record consumed (connect, join the group, first fetch): not timed
       startupSeconds: Number(((m.first - proc.startedAt) / 1000).toFixed(3)),
+      ...lastProcessConsuming(proc, m.first),
       probeSamples: m.latencies.length,
       ...m.detail,
       // CPU the system used from its first record to the end, in cores (1 = one core busy)
       ...cpuDetail(proc.atFirst, m.atEnd, events),
     },
   };
+}
+
+/**
+ * A system of several worker processes (`strom --processes N`): seconds from the first record
+ * consumed to the last process's first record, i.e. the part of the timed window in which not
+ * every process had partitions yet (the group's rebalances as the processes join one by one).
+ */
+function lastProcessConsuming(proc: SystemProcess, first: number): Record<string, number> {
+  const firsts = proc.reportedAll('first');
+  if (firsts.length < 2) return {};
+  return { lastProcessFirstSeconds: Number(((Math.max(...firsts) - first) / 1000).toFixed(3)) };
 }

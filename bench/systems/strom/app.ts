@@ -58,6 +58,7 @@ async function superviseCopies(processes: number): Promise<number> {
   const children = Array.from({ length: processes }, (_, index) =>
     fork(process.argv[1]!, process.argv.slice(2), {
       env: { ...process.env, BENCH_PROCESS_INDEX: String(index) },
+      execArgv: childExecArgv(index),
       stdio: 'inherit',
     }),
   );
@@ -70,4 +71,16 @@ async function superviseCopies(processes: number): Promise<number> {
     children.map((child) => new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)))),
   );
   return Math.max(...codes);
+}
+
+/**
+ * This process's Node flags for child `index`: under `--profile` (`--cpu-prof-name x.cpuprofile`)
+ * each child writes `x.process<index>.cpuprofile`, so the children do not overwrite one profile.
+ */
+function childExecArgv(index: number): string[] {
+  return process.execArgv.map((arg, i) =>
+    process.execArgv[i - 1] === '--cpu-prof-name'
+      ? arg.replace(/(\.cpuprofile)?$/, `.process${index}$1`)
+      : arg,
+  );
 }
