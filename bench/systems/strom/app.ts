@@ -5,6 +5,7 @@
 import { fork } from 'node:child_process';
 import { App, type AppOptions, stopOnSignals, type Topic, type TopicOptions } from '@strom/core';
 import { type Ride, report, type SystemConfig } from '../protocol.js';
+import { countRequests } from '../request-counter.js';
 
 export function benchApp(config: SystemConfig): App {
   return new App({
@@ -46,6 +47,7 @@ export async function runWorker(app: App): Promise<void> {
     process.exitCode = await superviseCopies(processes);
     return;
   }
+  if (process.env.BENCH_COUNT_REQUESTS === '1') countRequests(Number(process.env.BENCH_PROCESS_INDEX ?? 0));
   const worker = app.createWorker();
   stopOnSignals(worker);
   await worker.start();
