@@ -7,7 +7,7 @@ import type { Producer } from 'kafkajs';
 import type { TaxiRide } from '../../examples/taxi/rides.js';
 import { rideKey, syntheticRides } from '../../examples/taxi/synthetic.js';
 import { type BenchAdmin, PARTITIONS, sleep, type TopicReader, type TopicSpec } from '../lib/broker.js';
-import { type CpuSnapshot, coresBetween } from '../lib/cpu.js';
+import { type CpuSnapshot, coresBetween, processCoresBetween } from '../lib/cpu.js';
 import { SystemProcess } from '../lib/processes.js';
 import { percentile } from '../lib/stats.js';
 import type { SystemName } from '../lib/systems.js';
@@ -233,11 +233,14 @@ export function cpuDetail(
   start: CpuSnapshot | undefined,
   end: CpuSnapshot,
   events: number,
-): Record<string, number> {
-  const use = start === undefined ? undefined : coresBetween(start, end);
+): Record<string, number | string> {
+  if (start === undefined) return {};
+  const use = coresBetween(start, end);
   if (use === undefined) return {};
+  const perProcess = processCoresBetween(start, end);
   return {
     cores: use.system,
+    ...(perProcess === undefined ? {} : { processCores: perProcess }),
     brokerCores: use.broker,
     otherCores: use.other,
     cpuSecondsPer1k: Number(((use.systemSeconds / events) * 1000).toFixed(4)),
