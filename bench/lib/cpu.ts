@@ -80,6 +80,8 @@ export interface CpuSnapshot {
   machine: number | undefined;
   broker: number | undefined;
   system: number | undefined;
+  /** CPU seconds of each process of the system, by pid, when it runs more than one. */
+  systemProcesses?: Map<number, number>;
 }
 
 export function cpuSnapshot(systemPid: number | undefined, brokerPid: number | undefined): CpuSnapshot {
@@ -88,7 +90,32 @@ export function cpuSnapshot(systemPid: number | undefined, brokerPid: number | u
     machine: machineBusySeconds(),
     broker: processCpuSeconds(brokerPid),
     system: processTreeCpuSeconds(systemPid),
+    ...(systemPid === undefined ? {} : processesOf(systemPid)),
   };
+}
+
+function processesOf(pid: number): Pick<CpuSnapshot, 'systemProcesses'> {
+  const children = descendants(pid);
+  if (children.length === 0) return {};
+  const seconds = new Map<number, number>();
+  for (const p of [pid, ...children]) {
+    const s = processCpuSeconds(p);
+    if (s !== undefined) seconds.set(p, s);
+  }
+  return { systemProcesses: seconds };
+}
+
+/**
+ * Cores each process of a multi-process system used between two snapshots, in pid order (the
+ * parent first, then the children as forked), e.g. "0 / 0.74 / 0.46"; undefined for one process.
+ */
+export function processCoresBetween(start: CpuSnapshot, end: CpuSnapshot): string | undefined {
+  const seconds = (end.at - start.at) / 1000;
+  if (!start.systemProcesses || !end.systemProcesses || !(seconds > 0)) return undefined;
+  const cores = [...end.systemProcesses]
+    .sort(([a], [b]) => a - b)
+    .map(([pid, s]) => ((s - (start.systemProcesses!.get(pid) ?? 0)) / seconds).toFixed(2));
+  return cores.join(' / ');
 }
 
 export interface CoreUse {

@@ -87,6 +87,14 @@ export class SystemProcess {
     return undefined;
   }
 
+  /** Every reported value of `field`, in the order reported (one per worker process). */
+  reportedAll(field: string): number[] {
+    return this.reports.flatMap((r) => {
+      const value = r[field];
+      return typeof value === 'number' ? [value] : [];
+    });
+  }
+
   get exited(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
     return this.exit;
   }

@@ -57,7 +57,7 @@ export const SYSTEM_DESCRIPTIONS: Record<SystemName, string> = {
   'strom-zod':
     "The Strom program with the taxi example's zod schema on the values (`topic(..., { value: TaxiRide })`): what validation costs.",
   'strom-processes':
-    'The Strom program run as N worker processes of the app (`--processes N`, as `strom worker --processes N` runs them): members of one consumer group, forked by a parent that forwards SIGTERM; CPU summed over all of them.',
+    "The Strom program run as N worker processes of the app (`--processes N`, as `strom worker --processes N` runs them): members of one consumer group, forked by a parent that forwards SIGTERM; CPU summed over all of them. Default `standbys: 1`: each process keeps a standby copy of the other processes' table partitions and so reads their changelog records (one per ride with the bench's every-update changelog), which a single process does not.",
   'strom-eos':
     "The Strom program with `processingGuarantee: 'exactly_once'`: a transactional producer per input partition, outputs, changelog records and offsets committed in one transaction per fetched batch.",
   'strom-percommit':

@@ -7,7 +7,7 @@ import type { Producer } from 'kafkajs';
 import type { TaxiRide } from '../../examples/taxi/rides.js';
 import { rideKey, syntheticRides } from '../../examples/taxi/synthetic.js';
 import { type BenchAdmin, PARTITIONS, sleep, type TopicReader, type TopicSpec } from '../lib/broker.js';
-import { type CpuSnapshot, coresBetween } from '../lib/cpu.js';
+import { type CpuSnapshot, coresBetween, processCoresBetween } from '../lib/cpu.js';
 import { SystemProcess } from '../lib/processes.js';
 import { percentile } from '../lib/stats.js';
 import type { SystemName } from '../lib/systems.js';
@@ -233,11 +233,14 @@ export function cpuDetail(
   start: CpuSnapshot | undefined,
   end: CpuSnapshot,
   events: number,
-): Record<string, number> {
-  const use = start === undefined ? undefined : coresBetween(start, end);
+): Record<string, number | string> {
+  if (start === undefined) return {};
+  const use = coresBetween(start, end);
   if (use === undefined) return {};
+  const perProcess = processCoresBetween(start, end);
   return {
     cores: use.system,
+    ...(perProcess === undefined ? {} : { processCores: perProcess }),
     brokerCores: use.broker,
     otherCores: use.other,
     cpuSecondsPer1k: Number(((use.systemSeconds / events) * 1000).toFixed(4)),
@@ -286,10 +289,22 @@ export function measuredResult(
       observedSeconds: Number(((m.observedEnd - m.first) / 1000).toFixed(3)),
       // process start -> first record consumed (connect, join the group, first fetch): not timed
       startupSeconds: Number(((m.first - proc.startedAt) / 1000).toFixed(3)),
+      ...lastProcessConsuming(proc, m.first),
       probeSamples: m.latencies.length,
       ...m.detail,
       // CPU the system used from its first record to the end, in cores (1 = one core busy)
       ...cpuDetail(proc.atFirst, m.atEnd, events),
     },
   };
+}
+
+/**
+ * A system of several worker processes (`strom --processes N`): seconds from the first record
+ * consumed to the last process's first record, i.e. the part of the timed window in which not
+ * every process had partitions yet (the group's rebalances as the processes join one by one).
+ */
+function lastProcessConsuming(proc: SystemProcess, first: number): Record<string, number> {
+  const firsts = proc.reportedAll('first');
+  if (firsts.length < 2) return {};
+  return { lastProcessFirstSeconds: Number(((Math.max(...firsts) - first) / 1000).toFixed(3)) };
 }

@@ -5,6 +5,7 @@
 import { fork } from 'node:child_process';
 import { App, type AppOptions, stopOnSignals, type Topic, type TopicOptions } from '@strom/core';
 import { type Ride, report, type SystemConfig } from '../protocol.js';
+import { countRequests } from '../request-counter.js';
 
 export function benchApp(config: SystemConfig): App {
   return new App({
@@ -46,6 +47,7 @@ export async function runWorker(app: App): Promise<void> {
     process.exitCode = await superviseCopies(processes);
     return;
   }
+  if (process.env.BENCH_COUNT_REQUESTS === '1') countRequests(Number(process.env.BENCH_PROCESS_INDEX ?? 0));
   const worker = app.createWorker();
   stopOnSignals(worker);
   await worker.start();
@@ -58,6 +60,7 @@ async function superviseCopies(processes: number): Promise<number> {
   const children = Array.from({ length: processes }, (_, index) =>
     fork(process.argv[1]!, process.argv.slice(2), {
       env: { ...process.env, BENCH_PROCESS_INDEX: String(index) },
+      execArgv: childExecArgv(index),
       stdio: 'inherit',
     }),
   );
@@ -70,4 +73,16 @@ async function superviseCopies(processes: number): Promise<number> {
     children.map((child) => new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)))),
   );
   return Math.max(...codes);
+}
+
+/**
+ * This process's Node flags for child `index`: under `--profile` (`--cpu-prof-name x.cpuprofile`)
+ * each child writes `x.process<index>.cpuprofile`, so the children do not overwrite one profile.
+ */
+function childExecArgv(index: number): string[] {
+  return process.execArgv.map((arg, i) =>
+    process.execArgv[i - 1] === '--cpu-prof-name'
+      ? arg.replace(/(\.cpuprofile)?$/, `.process${index}$1`)
+      : arg,
+  );
 }
