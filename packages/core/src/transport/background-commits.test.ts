@@ -78,3 +78,45 @@ describe('BackgroundCommits', () => {
     await expect(commits.flush()).resolves.toBeUndefined();
   });
 });
+
+describe('BackgroundCommits after a failed commit', () => {
+  it('commits at once after the next batch and throws its error, so batches do not pile up uncommitted', async () => {
+    const { calls, commit } = controlledCommits();
+    const commits = new BackgroundCommits();
+    commits.use(commit);
+    await commits.afterBatch('pipelined');
+    calls[0]!.settle(new Error('NOT_COORDINATOR'));
+    await turn();
+    const next = commits.afterBatch('pipelined');
+    await turn();
+    expect(calls).toHaveLength(2);
+    calls[1]!.settle(new Error('connection refused'));
+    await expect(next).rejects.toThrow('connection refused');
+    // still failed: the batch after waits again, and a success ends the blocking
+    const third = commits.afterBatch('pipelined');
+    await turn();
+    calls[2]!.settle();
+    await third;
+    await commits.afterBatch('pipelined');
+    expect(calls).toHaveLength(4);
+  });
+});
+
+describe('BackgroundCommits.afterBatch, pipelined', () => {
+  it("waits for the previous batch's commit: never more than one batch ahead of the committed offsets", async () => {
+    const { calls, commit } = controlledCommits();
+    const commits = new BackgroundCommits();
+    commits.use(commit);
+    await commits.afterBatch('pipelined');
+    expect(calls).toHaveLength(1);
+    let secondDone = false;
+    const second = commits.afterBatch('pipelined').then(() => {
+      secondDone = true;
+    });
+    await turn();
+    expect(secondDone).toBe(false);
+    calls[0]!.settle();
+    await second;
+    expect(calls).toHaveLength(2);
+  });
+});

@@ -717,7 +717,7 @@ class KafkaJsConsumer implements ConsumerClient {
         if (!commits) return;
         // a batch that ends after stop() began commits before kafkajs leaves the group
         if (!payload.isRunning()) await commits.flush();
-        else if (timing?.kind === 'pipelined') commits.request();
+        else await commits.afterBatch(timing?.kind === 'interval' ? 'interval' : 'pipelined');
       },
     });
   }
