@@ -16,7 +16,7 @@ const turn = () => new Promise((resolve) => setImmediate(resolve));
 describe('BackgroundCommits', () => {
   it('sends one commit at a time and one more for everything requested while it was out', async () => {
     const { calls, commit } = controlledCommits();
-    const commits = new BackgroundCommits();
+    const commits = new BackgroundCommits(1000);
     commits.use(commit);
     commits.request();
     commits.request();
@@ -34,7 +34,7 @@ describe('BackgroundCommits', () => {
 
   it('sends a commit at once beside one in flight when asked now (before a rebalance)', async () => {
     const { calls, commit } = controlledCommits();
-    const commits = new BackgroundCommits();
+    const commits = new BackgroundCommits(1000);
     commits.use(commit);
     commits.request();
     void commits.now();
@@ -43,7 +43,7 @@ describe('BackgroundCommits', () => {
 
   it('keeps committing after a commit failed', async () => {
     const { calls, commit } = controlledCommits();
-    const commits = new BackgroundCommits();
+    const commits = new BackgroundCommits(1000);
     commits.use(commit);
     commits.request();
     commits.request();
@@ -54,7 +54,7 @@ describe('BackgroundCommits', () => {
 
   it('flush waits for the commit in flight and then commits what was resolved', async () => {
     const { calls, commit } = controlledCommits();
-    const commits = new BackgroundCommits();
+    const commits = new BackgroundCommits(1000);
     commits.use(commit);
     commits.request();
     let flushed = false;
@@ -73,7 +73,7 @@ describe('BackgroundCommits', () => {
   });
 
   it('commits nothing before it is given a commit function', async () => {
-    const commits = new BackgroundCommits();
+    const commits = new BackgroundCommits(1000);
     commits.request();
     await expect(commits.flush()).resolves.toBeUndefined();
   });
@@ -82,7 +82,7 @@ describe('BackgroundCommits', () => {
 describe('BackgroundCommits after a failed commit', () => {
   it('commits at once after the next batch and throws its error, so batches do not pile up uncommitted', async () => {
     const { calls, commit } = controlledCommits();
-    const commits = new BackgroundCommits();
+    const commits = new BackgroundCommits(1000);
     commits.use(commit);
     await commits.afterBatch('pipelined');
     calls[0]!.settle(new Error('NOT_COORDINATOR'));
@@ -103,20 +103,27 @@ describe('BackgroundCommits after a failed commit', () => {
 });
 
 describe('BackgroundCommits.afterBatch, pipelined', () => {
-  it("waits for the previous batch's commit: never more than one batch ahead of the committed offsets", async () => {
+  it('does not wait for a commit in flight, unless it has been out longer than maxAheadMs', async () => {
     const { calls, commit } = controlledCommits();
-    const commits = new BackgroundCommits();
-    commits.use(commit);
-    await commits.afterBatch('pipelined');
+    const quick = new BackgroundCommits(1000);
+    quick.use(commit);
+    await quick.afterBatch('pipelined');
+    await quick.afterBatch('pipelined');
     expect(calls).toHaveLength(1);
-    let secondDone = false;
-    const second = commits.afterBatch('pipelined').then(() => {
-      secondDone = true;
+
+    const slow = new BackgroundCommits(5);
+    slow.use(commit);
+    await slow.afterBatch('pipelined');
+    expect(calls).toHaveLength(2);
+    await new Promise((r) => setTimeout(r, 20));
+    let done = false;
+    const next = slow.afterBatch('pipelined').then(() => {
+      done = true;
     });
     await turn();
-    expect(secondDone).toBe(false);
-    calls[0]!.settle();
-    await second;
-    expect(calls).toHaveLength(2);
+    expect(done).toBe(false);
+    calls[1]!.settle();
+    await next;
+    expect(calls).toHaveLength(3);
   });
 });

@@ -668,22 +668,25 @@ class KafkaJsConsumer implements ConsumerClient {
   }
 
   run(options: ConsumerRunOptions): Promise<void> {
-    const timing = options.autoCommit ? (options.commitTiming ?? { kind: 'blocking' }) : undefined;
+    const timing = options.autoCommit ? (options.commitTiming ?? 'blocking') : undefined;
     // kafkajs' auto-commit commits after every batch before it fetches again (and before a
     // rebalance it notices in a heartbeat); it has no mode that does not hold up the fetch
-    const commits = timing !== undefined && timing.kind !== 'blocking' ? new BackgroundCommits() : undefined;
+    const commits =
+      timing !== undefined && timing !== 'blocking'
+        ? new BackgroundCommits(options.commitIntervalMs)
+        : undefined;
     this.commits = commits;
     if (commits) {
       // kafkajs forgets the resolved, uncommitted offsets when it rejoins: commit them first
       this.consumer.on(this.consumer.events.REBALANCING, () => void commits.now());
     }
-    if (commits && timing?.kind === 'interval') {
+    if (commits && timing === 'interval') {
       // also while no batch comes: an idle worker's last offsets are committed too
-      this.commitTimer = setInterval(() => commits.request(), timing.commitIntervalMs);
+      this.commitTimer = setInterval(() => commits.request(), options.commitIntervalMs);
       this.commitTimer.unref();
     }
     return this.consumer.run({
-      autoCommit: timing?.kind === 'blocking',
+      autoCommit: timing === 'blocking',
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
       eachBatch: async (payload: EachBatchPayload) => {
@@ -717,7 +720,7 @@ class KafkaJsConsumer implements ConsumerClient {
         if (!commits) return;
         // a batch that ends after stop() began commits before kafkajs leaves the group
         if (!payload.isRunning()) await commits.flush();
-        else await commits.afterBatch(timing?.kind === 'interval' ? 'interval' : 'pipelined');
+        else await commits.afterBatch(timing === 'interval' ? 'interval' : 'pipelined');
       },
     });
   }

@@ -185,10 +185,7 @@ export interface BatchControl {
 
 export type BatchHandler = (batch: InboundBatch, control: BatchControl) => Promise<void>;
 
-export type OffsetCommitTiming =
-  | { kind: 'blocking' }
-  | { kind: 'pipelined' }
-  | { kind: 'interval'; commitIntervalMs: number };
+export type OffsetCommitTiming = 'blocking' | 'pipelined' | 'interval';
 
 export interface ConsumerRunOptions {
   eachBatch: BatchHandler;
@@ -206,6 +203,11 @@ export interface ConsumerRunOptions {
    * All three also commit before a rebalance and on stop.
    */
   commitTiming?: OffsetCommitTiming;
+  /**
+   * `pipelined`: how long a commit may be out before the next batch waits for it (what a crash
+   * may redo beyond the batch); `interval`: how often to commit.
+   */
+  commitIntervalMs: number;
   /** How many partitions' batches may be in the handler at once. */
   partitionsConsumedConcurrently: number;
 }

@@ -277,6 +277,7 @@ export class Worker implements ActorHost {
           eachBatch: (batch, control) => this.handleBatch(batch, control),
           autoCommit: this.transactions === undefined,
           commitTiming: commitTimingOf(settings),
+          commitIntervalMs: settings.commitIntervalMs,
           partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently,
         }),
       );
@@ -828,7 +829,5 @@ function changelogModeOf(settings: AppSettings): ChangelogMode {
 }
 
 function commitTimingOf(settings: AppSettings): OffsetCommitTiming {
-  if (settings.offsetCommit === 'interval')
-    return { kind: 'interval', commitIntervalMs: settings.commitIntervalMs };
-  return { kind: settings.offsetCommit === 'pipelined' ? 'pipelined' : 'blocking' };
+  return settings.offsetCommit === 'every-batch' ? 'blocking' : settings.offsetCommit;
 }
