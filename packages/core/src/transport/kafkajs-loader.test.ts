@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { groupMessagesPerPartition } from './group-messages-per-partition.js';
 import { filterAbortedMessages, kafkajs } from './kafkajs-loader.js';
 
 const COMMIT = Buffer.from([0, 0, 0, 1]);
@@ -64,5 +65,18 @@ describe('filterAbortedMessages', () => {
       ],
     });
     expect(batch.messages.map((m) => m.offset)).toEqual(['22']);
+  });
+});
+
+describe('the kafkajs producer', () => {
+  it('groups a request with groupMessagesPerPartition, not with kafkajs’ quadratic module', async () => {
+    const { createRequire } = await import('node:module');
+    const require = createRequire(import.meta.url);
+    expect(kafkajs.Kafka).toBeTypeOf('function');
+    const grouping = require.cache[require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js')];
+    expect(grouping?.exports).toBe(groupMessagesPerPartition);
+    // the module that groups a send's messages required this one when it loaded
+    const sendMessages = require.cache[require.resolve('kafkajs/src/producer/sendMessages.js')];
+    expect(sendMessages?.children).toContain(grouping);
   });
 });
