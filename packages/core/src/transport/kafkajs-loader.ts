@@ -1,6 +1,7 @@
 import { createRequire, Module } from 'node:module';
 import type * as KafkaJs from 'kafkajs';
 import { groupMessagesPerPartition } from './group-messages-per-partition.js';
+import { produceRequestV3 } from './produce-request.js';
 
 /** A decoded record as kafkajs' consumer sees it, with the fields the filter reads. */
 export interface FetchedRecord {
@@ -60,9 +61,10 @@ export function filterAbortedMessages<R extends FetchedRecord>({
 }
 
 /**
- * kafkajs, loaded with two of its modules replaced, which other kafkajs modules require at load:
+ * kafkajs, loaded with three of its modules replaced, which other kafkajs modules require at load:
  * - `src/consumer/filterAbortedMessages.js` by {@link filterAbortedMessages} (record batches);
- * - `src/producer/groupMessagesPerPartition.js` by {@link groupMessagesPerPartition} (sends).
+ * - `src/producer/groupMessagesPerPartition.js` by {@link groupMessagesPerPartition} (sends);
+ * - `src/protocol/requests/produce/v3/request.js` (v4-v7 build on it) by {@link produceRequestV3}.
  * A module another import of kafkajs loaded first in this process stays kafkajs' own.
  */
 function loadKafkaJs(): typeof KafkaJs {
@@ -78,6 +80,7 @@ function loadKafkaJs(): typeof KafkaJs {
   };
   replace('kafkajs/src/consumer/filterAbortedMessages.js', filterAbortedMessages);
   replace('kafkajs/src/producer/groupMessagesPerPartition.js', groupMessagesPerPartition);
+  replace('kafkajs/src/protocol/requests/produce/v3/request.js', produceRequestV3);
   return require('kafkajs') as typeof KafkaJs;
 }
 
