@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../../test/faults/support/seeded-random.js';
 import { groupMessagesPerPartition, type PartitionerArgs } from './group-messages-per-partition.js';
 
 interface Message {
@@ -12,21 +13,10 @@ function reference(messages: readonly Message[], pick: (m: Message) => number): 
   return Object.fromEntries([...partitions].map((p) => [p, messages.filter((m) => pick(m) === p)]));
 }
 
-/** A small seeded generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('groupMessagesPerPartition', () => {
   it('groups random requests as the reference does, calling the partitioner once per message in order', () => {
     for (let seed = 1; seed <= 50; seed++) {
-      const next = random(seed);
+      const { next } = seededRandom(seed);
       const partitions = 1 + Math.floor(next() * 12);
       const messages = Array.from({ length: Math.floor(next() * 3000) }, (_, id) => ({
         id,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../../test/faults/support/seeded-random.js';
 import { type ProduceMessage, produceRequestV3, recordBatchInOnePass } from './produce-request.js';
 
 type ProduceRequest = typeof produceRequestV3;
@@ -13,17 +14,6 @@ function kafkajsProduceRequest(): ProduceRequest {
   original.filename = path;
   original._compile(readFileSync(path, 'utf8'), path);
   return original.exports as ProduceRequest;
-}
-
-/** A small seeded generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const NOW = 1_796_400_000_000;
@@ -59,7 +49,7 @@ describe('produceRequestV3', () => {
   it("encodes random requests to the very bytes of kafkajs' own Produce v3", async () => {
     let onePass = 0;
     for (let seed = 1; seed <= 30; seed++) {
-      const next = random(seed);
+      const { next } = seededRandom(seed);
       const topicData = Array.from({ length: 1 + Math.floor(next() * 3) }, (_, t) => ({
         topic: `topic-${t}`,
         partitions: Array.from({ length: 1 + Math.floor(next() * 4) }, (_, p) => ({
