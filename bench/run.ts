@@ -71,6 +71,12 @@ Options:
   --guarantee exactly_once
                         also run Strom exactly-once (the strom-eos system) beside strom,
                         interleaved: what exactly-once costs
+  --baseline <dist>     also run Strom on this build of @strom/core (a copy of another
+                        checkout's packages/core/dist: the strom-baseline system) beside
+                        strom, interleaved: the before and after of a change
+  --baseline-options <json>
+                        app options of the strom-baseline system (default: those of strom;
+                        without --baseline it runs strom's build)
   -h, --help            this help
 
 Scenarios: ${allScenarios()
@@ -108,6 +114,8 @@ const OPTIONS = {
   guarantee: { type: 'string' },
   processes: { type: 'string' },
   'quiet-wait': { type: 'string' },
+  baseline: { type: 'string' },
+  'baseline-options': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 const args = (() => {
@@ -156,6 +164,20 @@ if (args.guarantee !== undefined) {
   if (!systems.includes('strom-eos')) systems.push('strom-eos');
 }
 if (args.processes !== undefined && !systems.includes('strom-processes')) systems.push('strom-processes');
+if (args.baseline !== undefined && !existsSync(join(args.baseline, 'index.js')))
+  fail(`--baseline ${args.baseline} has no index.js (give a packages/core/dist directory)`);
+if (args['baseline-options'] !== undefined) {
+  try {
+    JSON.parse(args['baseline-options']);
+  } catch {
+    fail(`--baseline-options must be JSON, got ${args['baseline-options']}`);
+  }
+}
+if (
+  (args.baseline !== undefined || args['baseline-options'] !== undefined) &&
+  !systems.includes('strom-baseline')
+)
+  systems.unshift('strom-baseline');
 const events = positiveInt('events', args.events, 1_000_000);
 const resultsDir = join(BENCH_DIR, 'results');
 const settings: BenchSettings = {
@@ -188,7 +210,7 @@ if (tsc.status !== 0) {
   console.error('pnpm bench: building @strom/core failed');
   process.exit(1);
 }
-buildSystemPrograms();
+buildSystemPrograms(args.baseline);
 const strom = stromRevision();
 
 // 2. Faust's venv
@@ -292,6 +314,7 @@ try {
                   ...options,
                   scenario: scenario.name,
                   processes: settings.processes,
+                  baselineOptions: args['baseline-options'],
                   env: {
                     ...options.env,
                     BENCH_DATADIR: join(faustData, `${scenario.name}-${system}-${run}-${attempt}`),

@@ -9,6 +9,8 @@
  * - strom-percommit: the strom program with tableChangelog 'per-commit' (opt-in)
  * - strom-processes: the strom program as N worker processes (`--processes N`), shown as
  *   `strom --processes N`
+ * - strom-baseline: the strom program on another build of @strom/core (`--baseline <dist>`) or
+ *   other settings (`--baseline-options <json>`): a before/after of a change in one invocation
  *
  * The TypeScript programs are transpiled (no type-check; `pnpm build` does that) into
  * bench/.build/ before a bench, so the measured process runs no TypeScript loader.
@@ -37,6 +39,7 @@ export const SYSTEMS = [
   'strom-zod',
   'strom-eos',
   'strom-percommit',
+  'strom-baseline',
 ] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 export const DEFAULT_SYSTEMS: readonly SystemName[] = ['strom', 'kafkajs', 'faust'];
@@ -62,6 +65,8 @@ export const SYSTEM_DESCRIPTIONS: Record<SystemName, string> = {
     "The Strom program with `processingGuarantee: 'exactly_once'`: a transactional producer per input partition, outputs, changelog records and offsets committed in one transaction per fetched batch.",
   'strom-percommit':
     "The Strom program with `tableChangelog: 'per-commit'` (Kafka Streams' record cache): one changelog record per changed key per commit instead of one per update; checked by each key's last count, not by a record per ride.",
+  'strom-baseline':
+    'The Strom program on a baseline: another build of `@strom/core` (`--baseline <dist dir>`, snapshotted like the other) and/or other app options (`--baseline-options <json>`), interleaved with strom: the "before" of a hot-path change.',
 };
 
 /** Settings a system runs with that differ from its defaults, and why: printed in the report. */
@@ -76,11 +81,25 @@ export const SYSTEM_NOTES: Partial<Record<SystemName, string>> = {
  * not change (or half-write) the Strom that later runs load. The programs' `@strom/core` imports
  * point at the snapshot, which resolves its own dependencies through core's node_modules.
  */
-export function buildSystemPrograms(): void {
-  const snapshot = join(BUILD_DIR, 'strom-core');
+export function buildSystemPrograms(baselineDist?: string): void {
+  transpileSystemPrograms('systems', snapshotCore('strom-core', join(REPO_DIR, 'packages', 'core', 'dist')));
+  // the baseline's programs are the same, on its own snapshot (the strom-baseline system)
+  transpileSystemPrograms('systems-baseline', snapshotCore('strom-core-baseline', baselineDist));
+  // the repo's package.json says "type": "module"; say it here too in case bench/ is copied alone
+  writeFileSync(join(BUILD_DIR, 'package.json'), '{ "type": "module" }\n');
+}
+
+/** Copies `dist` to bench/.build/<name>/dist (default: core's own dist); returns its index.js. */
+function snapshotCore(name: string, dist = join(REPO_DIR, 'packages', 'core', 'dist')): string {
+  const snapshot = join(BUILD_DIR, name);
   rmSync(snapshot, { recursive: true, force: true });
-  cpSync(join(REPO_DIR, 'packages', 'core', 'dist'), join(snapshot, 'dist'), { recursive: true });
+  cpSync(dist, join(snapshot, 'dist'), { recursive: true });
   symlinkSync(join(REPO_DIR, 'packages', 'core', 'node_modules'), join(snapshot, 'node_modules'), 'dir');
+  return join(snapshot, 'dist', 'index.js');
+}
+
+/** bench/systems/**\/*.ts to bench/.build/<outName>/**\/*.js, `@strom/core` pointing at `core`. */
+function transpileSystemPrograms(outName: string, core: string): void {
   const sourceRoot = join(BENCH_DIR, 'systems');
   const walk = (dir: string): string[] =>
     readdirSync(dir).flatMap((name) => {
@@ -98,13 +117,14 @@ export function buildSystemPrograms(): void {
         sourceMap: false,
       },
     });
-    const target = join(BUILD_DIR, 'systems', relative(sourceRoot, file).replace(/\.ts$/, '.js'));
-    const core = relative(dirname(target), join(snapshot, 'dist', 'index.js'));
+    const target = join(BUILD_DIR, outName, relative(sourceRoot, file).replace(/\.ts$/, '.js'));
+    const relativeCore = relative(dirname(target), core);
     mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, outputText.replace(/(['"])@strom\/core\1/g, `'./${core}'`.replace('./../', '../')));
+    writeFileSync(
+      target,
+      outputText.replace(/(['"])@strom\/core\1/g, `'./${relativeCore}'`.replace('./../', '../')),
+    );
   }
-  // the repo's package.json says "type": "module"; say it here too in case bench/ is copied alone
-  writeFileSync(join(BUILD_DIR, 'package.json'), '{ "type": "module" }\n');
 }
 
 /** The commit of packages/core the bench runs, and whether it has uncommitted changes. */
@@ -120,6 +140,8 @@ export interface ProgramOptions {
   scenario: string;
   /** Worker processes of the strom-processes system. */
   processes?: number;
+  /** App options (JSON) of the strom-baseline system, instead of BENCH_STROM_OPTIONS. */
+  baselineOptions?: string;
   env: Record<string, string>;
   /** Directory for `node --cpu-prof` profiles of the node systems (none: no profiling). */
   cpuProfileDir?: string;
@@ -161,7 +183,15 @@ export function programFor(system: SystemName, options: ProgramOptions): Program
     : [];
   return {
     command: process.execPath,
-    args: [...nodeArgs, join(BUILD_DIR, 'systems', program, `${options.scenario}.js`)],
+    args: [
+      ...nodeArgs,
+      join(
+        BUILD_DIR,
+        system === 'strom-baseline' ? 'systems-baseline' : 'systems',
+        program,
+        `${options.scenario}.js`,
+      ),
+    ],
     cwd: REPO_DIR,
     env: {
       ...env,
@@ -170,6 +200,9 @@ export function programFor(system: SystemName, options: ProgramOptions): Program
       ...(system === 'strom-eos' ? { BENCH_GUARANTEE: 'exactly_once' } : {}),
       ...(system === 'strom-percommit' ? { BENCH_CHANGELOG: 'per-commit' } : {}),
       ...(system === 'strom-processes' ? { BENCH_PROCESSES: String(options.processes ?? 2) } : {}),
+      ...(system === 'strom-baseline' && options.baselineOptions !== undefined
+        ? { BENCH_STROM_OPTIONS: options.baselineOptions }
+        : {}),
     },
   };
 }

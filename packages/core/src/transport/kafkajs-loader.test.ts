@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { groupMessagesPerPartition } from './group-messages-per-partition.js';
 import { filterAbortedMessages, kafkajs } from './kafkajs-loader.js';
+import { produceRequestV3 } from './produce-request.js';
 
 const COMMIT = Buffer.from([0, 0, 0, 1]);
 const ABORT = Buffer.from([0, 0, 0, 0]);
@@ -64,5 +66,30 @@ describe('filterAbortedMessages', () => {
       ],
     });
     expect(batch.messages.map((m) => m.offset)).toEqual(['22']);
+  });
+});
+
+describe('the kafkajs producer', () => {
+  it('groups a request with groupMessagesPerPartition, not with kafkajs’ quadratic module', async () => {
+    const { createRequire } = await import('node:module');
+    const require = createRequire(import.meta.url);
+    expect(kafkajs.Kafka).toBeTypeOf('function');
+    const grouping = require.cache[require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js')];
+    expect(grouping?.exports).toBe(groupMessagesPerPartition);
+    // the module that groups a send's messages required this one when it loaded
+    const sendMessages = require.cache[require.resolve('kafkajs/src/producer/sendMessages.js')];
+    expect(sendMessages?.children).toContain(grouping);
+  });
+
+  it('encodes Produce requests v3-v7 with produceRequestV3', async () => {
+    const { createRequire } = await import('node:module');
+    const require = createRequire(import.meta.url);
+    expect(kafkajs.Kafka).toBeTypeOf('function');
+    const v3 = require.cache[require.resolve('kafkajs/src/protocol/requests/produce/v3/request.js')];
+    expect(v3?.exports).toBe(produceRequestV3);
+    // kafkajs requires a version's module when a broker first needs it; v4-v7 build on v3
+    const v4Path = require.resolve('kafkajs/src/protocol/requests/produce/v4/request.js');
+    require(v4Path);
+    expect(require.cache[v4Path]?.children).toContain(v3);
   });
 });

@@ -1,5 +1,7 @@
 import { createRequire, Module } from 'node:module';
 import type * as KafkaJs from 'kafkajs';
+import { groupMessagesPerPartition } from './group-messages-per-partition.js';
+import { produceRequestV3 } from './produce-request.js';
 
 /** A decoded record as kafkajs' consumer sees it, with the fields the filter reads. */
 export interface FetchedRecord {
@@ -59,20 +61,26 @@ export function filterAbortedMessages<R extends FetchedRecord>({
 }
 
 /**
- * kafkajs, loaded with its aborted-records filter replaced by {@link filterAbortedMessages}
- * (module `kafkajs/src/consumer/filterAbortedMessages.js`, which its record batches require at
- * load). If another module loaded kafkajs' consumer first in this process, its filter stays.
+ * kafkajs, loaded with three of its modules replaced, which other kafkajs modules require at load:
+ * - `src/consumer/filterAbortedMessages.js` by {@link filterAbortedMessages} (record batches);
+ * - `src/producer/groupMessagesPerPartition.js` by {@link groupMessagesPerPartition} (sends);
+ * - `src/protocol/requests/produce/v3/request.js` (v4-v7 build on it) by {@link produceRequestV3}.
+ * A module another import of kafkajs loaded first in this process stays kafkajs' own.
  */
 function loadKafkaJs(): typeof KafkaJs {
   const require = createRequire(import.meta.url);
-  const filterPath = require.resolve('kafkajs/src/consumer/filterAbortedMessages.js');
-  if (require.cache[filterPath] === undefined) {
-    const replacement = new Module(filterPath);
-    replacement.filename = filterPath;
+  const replace = (request: string, exports: unknown) => {
+    const path = require.resolve(request);
+    if (require.cache[path] !== undefined) return;
+    const replacement = new Module(path);
+    replacement.filename = path;
     replacement.loaded = true;
-    replacement.exports = filterAbortedMessages;
-    require.cache[filterPath] = replacement;
-  }
+    replacement.exports = exports;
+    require.cache[path] = replacement;
+  };
+  replace('kafkajs/src/consumer/filterAbortedMessages.js', filterAbortedMessages);
+  replace('kafkajs/src/producer/groupMessagesPerPartition.js', groupMessagesPerPartition);
+  replace('kafkajs/src/protocol/requests/produce/v3/request.js', produceRequestV3);
   return require('kafkajs') as typeof KafkaJs;
 }
 
