@@ -685,11 +685,11 @@ class KafkaJsConsumer implements ConsumerClient {
   }
 
   run(options: ConsumerRunOptions): Promise<void> {
-    const timing = options.autoCommit ? (options.commitTiming ?? 'blocking') : undefined;
+    const timing = options.autoCommit ? (options.commitTiming ?? 'every-batch') : undefined;
     // kafkajs' auto-commit commits after every batch before it fetches again (and before a
     // rebalance it notices in a heartbeat); it has no mode that does not hold up the fetch
     const commits =
-      timing !== undefined && timing !== 'blocking'
+      timing !== undefined && timing !== 'every-batch'
         ? new BackgroundCommits(options.commitIntervalMs)
         : undefined;
     this.commits = commits;
@@ -703,7 +703,7 @@ class KafkaJsConsumer implements ConsumerClient {
       this.commitTimer.unref();
     }
     return this.consumer.run({
-      autoCommit: timing === 'blocking',
+      autoCommit: timing === 'every-batch',
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
       eachBatch: async (payload: EachBatchPayload) => {

@@ -185,7 +185,8 @@ export interface BatchControl {
 
 export type BatchHandler = (batch: InboundBatch, control: BatchControl) => Promise<void>;
 
-export type OffsetCommitTiming = 'blocking' | 'pipelined' | 'interval';
+/** The app setting `offsetCommit`: when offsets the handler resolved are committed. */
+export type OffsetCommitTiming = 'every-batch' | 'pipelined' | 'interval';
 
 export interface ConsumerRunOptions {
   eachBatch: BatchHandler;
@@ -196,7 +197,7 @@ export interface ConsumerRunOptions {
   autoCommit: boolean;
   /**
    * With autoCommit, when the offsets the handler resolved are committed:
-   * - `blocking`: after every batch, and the next fetch waits for the commit (kafkajs' own).
+   * - `every-batch`: after every batch, and the next fetch waits for the commit (kafkajs' own).
    * - `pipelined`: after every batch, but the next fetch does not wait: one commit in flight,
    *   the next one carries what was resolved meanwhile.
    * - `interval`: every `commitIntervalMs`.

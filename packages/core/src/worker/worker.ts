@@ -23,7 +23,6 @@ import type {
   InboundBatch,
   InboundMessage,
   KafkaClient,
-  OffsetCommitTiming,
   ProducerClient,
 } from '../transport/types.js';
 import { dashboardRoutes } from '../web/dashboard/dashboard-routes.js';
@@ -276,7 +275,7 @@ export class Worker implements ActorHost {
         await consumer.run({
           eachBatch: (batch, control) => this.handleBatch(batch, control),
           autoCommit: this.transactions === undefined,
-          commitTiming: commitTimingOf(settings),
+          commitTiming: settings.offsetCommit,
           commitIntervalMs: settings.commitIntervalMs,
           partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently,
         }),
@@ -832,8 +831,4 @@ function changelogModeOf(settings: AppSettings): ChangelogMode {
     settings.tableChangelog ??
     (settings.processingGuarantee === 'exactly_once' ? 'every-update' : 'per-commit')
   );
-}
-
-function commitTimingOf(settings: AppSettings): OffsetCommitTiming {
-  return settings.offsetCommit === 'every-batch' ? 'blocking' : settings.offsetCommit;
 }
